@@ -1,0 +1,228 @@
+"""Commands: what a person (or an import, or an HTTP client) asks the registry to do.
+
+Imperative names; each becomes one past-tense event. They validate the shape of
+the input; the aggregates apply the rules of the program.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from registry.domain.values import (
+    Credential,
+    ExamKind,
+    OfficerRole,
+    PostStatus,
+    SeparationReason,
+    TrainingKind,
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Code = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_upper=True,
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9_-]+$",
+    ),
+]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Hours = Annotated[float, Field(gt=0, le=500)]
+#: An officer is found by registry id, POST number or certificate number.
+OfficerRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+CertificateNumber = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_upper=True,
+        min_length=3,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9-]+$",
+    ),
+]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("names must be unique")
+    return values
+
+
+class RegisterAgency(Command):
+    code: Code
+    name: Text
+    region: Text
+    districts: list[Text] = Field(min_length=1, max_length=200)
+    shifts: list[Text] = Field(min_length=1, max_length=24)
+    in_house_course: bool = False
+    effective_on: date | None = None
+
+    _unique_names = field_validator("districts", "shifts")(_unique)
+
+
+class UpdateAgency(Command):
+    code: Code
+    name: Text | None = None
+    region: Text | None = None
+    districts: list[Text] | None = Field(default=None, min_length=1, max_length=200)
+    shifts: list[Text] | None = Field(default=None, min_length=1, max_length=24)
+    in_house_course: bool | None = None
+    effective_on: date | None = None
+
+
+class RegisterAcademy(Command):
+    code: Code
+    name: Text
+    state_certified: bool
+    effective_on: date | None = None
+
+
+class ChangeAcademyCertification(Command):
+    code: Code
+    state_certified: bool
+    reason: Reason
+    effective_on: date | None = None
+
+
+class EnrolOfficer(Command):
+    post_number: Code
+    name: Text
+    agency_code: Code
+    role: OfficerRole = OfficerRole.PATROL_OFFICER
+    patrol_experience_began_on: date
+    district: Text | None = None
+    shift: Text | None = None
+    effective_on: date | None = None
+
+
+class RecordTraining(Command):
+    officer: OfficerRef
+    kind: TrainingKind
+    hours: Hours
+    academy_code: Code
+    completed_on: date
+    began_on: date | None = None
+    volunteered: bool = True
+
+
+class RecordExam(Command):
+    officer: OfficerRef
+    kind: ExamKind
+    passed: bool
+    taken_on: date
+
+
+class IssueCertificate(Command):
+    officer: OfficerRef
+    credential: Credential
+    effective_on: date | None = None
+    #: Leave empty to have the registry number it; give one to bring in a legacy certificate.
+    number: CertificateNumber | None = None
+
+
+class RenewCertificate(Command):
+    number: CertificateNumber
+    effective_on: date | None = None
+
+
+class SuspendCertificate(Command):
+    number: CertificateNumber
+    reason: Reason
+    effective_on: date | None = None
+
+
+class ReinstateCertificate(SuspendCertificate):
+    pass
+
+
+class RevokeCertificate(SuspendCertificate):
+    pass
+
+
+class ChangePostStatus(Command):
+    officer: OfficerRef
+    status: PostStatus
+    effective_on: date | None = None
+
+
+class AssignOfficer(Command):
+    officer: OfficerRef
+    district: Text
+    shift: Text
+    effective_on: date | None = None
+
+
+class SeparateOfficer(Command):
+    officer: OfficerRef
+    reason: SeparationReason
+    investigation_open: bool = False
+    new_agency_code: Code | None = None
+    effective_on: date | None = None
+
+
+class TransferOfficer(Command):
+    """The receiving agency takes on an unassociated officer."""
+
+    officer: OfficerRef
+    agency_code: Code
+    district: Text | None = None
+    shift: Text | None = None
+    effective_on: date | None = None
+
+
+class CorrectRecord(Command):
+    """Void the record made at `corrects_version`, or amend some of its fields."""
+
+    officer: OfficerRef
+    corrects_version: int = Field(ge=1)
+    reason: Reason
+    amendments: dict[str, Any] = Field(default_factory=dict, max_length=10)
+
+
+class WithholdRecord(Command):
+    officer: OfficerRef
+    withheld: bool = True
+    reason: Reason
+    effective_on: date | None = None
+
+
+class TrainingAmendment(Command):
+    kind: TrainingKind | None = None
+    hours: Hours | None = None
+    began_on: date | None = None
+    completed_on: date | None = None
+    volunteered: bool | None = None
+
+
+class ExamAmendment(Command):
+    kind: ExamKind | None = None
+    passed: bool | None = None
+    taken_on: date | None = None
+
+
+class PostStatusAmendment(Command):
+    status: PostStatus | None = None
+    effective_on: date | None = None
+
+
+class EnrolmentAmendment(Command):
+    name: Text | None = None
+    patrol_experience_began_on: date | None = None
+
+
+#: How the amendments of a correction are read, by the kind of record corrected.
+AMENDMENTS: dict[str, type[Command]] = {
+    "training": TrainingAmendment,
+    "exam": ExamAmendment,
+    "post_status": PostStatusAmendment,
+    "enrolment": EnrolmentAmendment,
+}

@@ -1,0 +1,38 @@
+"""The names of the rules, so that every refusal says which rule it applies.
+
+The HTTP API turns each into a stable problem type; tests refer to them by name.
+"""
+
+from __future__ import annotations
+
+ACADEMY_COMPLETION = "academy-completion-required"
+WRITTEN_EXAM = "written-exam-required"
+SCENARIO_EXAM = "scenario-exam-required"
+PATROL_EXPERIENCE = "patrol-experience-required"
+PATROL_ROLE = "patrol-officer-only"
+TELECOMMUNICATOR_ROLE = "telecommunicator-only"
+DISPATCHER_COURSE = "dispatcher-course-required"
+YOUTH_BASE = "youth-requires-cit-officer-in-force"
+YOUTH_COURSE = "youth-course-required"
+ALREADY_CERTIFIED = "already-certified"
+POST_ACTIVE = "post-certification-active-required"
+VOLUNTEER = "volunteer-required"
+RENEWAL_CE = "renewal-continuing-education-required"
+RENEWAL_REVOKED = "no-renewal-of-revoked-certificate"
+RENEWAL_LAPSED = "no-renewal-after-expiry"
+NOT_SUSPENDED = "reinstatement-requires-suspension"
+ALREADY_SUSPENDED = "already-suspended"
+ALREADY_REVOKED = "already-revoked"
+NOT_ISSUED = "certificate-not-issued-on-date"
+REASON = "reason-required"
+UNASSOCIATED = "officer-unassociated"
+ALREADY_ASSOCIATED = "officer-already-associated"
+DATE_ORDER = "dates-in-order"
+FUTURE_DATE = "no-future-effective-date"
+DISTRICT_SHIFT = "district-and-shift-of-agency"
+AGENCY_UNIQUE = "agency-code-unique"
+ACADEMY_UNIQUE = "academy-code-unique"
+POST_NUMBER_UNIQUE = "post-number-unique"
+CERTIFICATE_NUMBER_UNIQUE = "certificate-number-unique"
+CORRECTION_TARGET = "correction-target"
+HOURS = "hours-positive"

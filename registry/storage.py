@@ -1,0 +1,95 @@
+"""From one database URL to eventsourcing's persistence settings, and the transcodings.
+
+`sqlite:///path/registry.db` (the embedded default) or
+`postgresql://user[:password]@host[:port]/dbname[?schema=name]`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from registry.domain.errors import InvalidInput
+from registry.domain.values import Actor, ActorRole
+
+
+def persistence_env(url: str) -> dict[str, str]:
+    """The eventsourcing environment (PERSISTENCE_MODULE and friends) for a database URL."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
+        if parts.netloc or not path:
+            raise InvalidInput(f"expected sqlite:///path/to/registry.db, got {url!r}")
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(Path(path).expanduser()),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    if parts.scheme in ("postgresql", "postgres"):
+        dbname = unquote(parts.path.lstrip("/"))
+        if not dbname or not parts.hostname:
+            raise InvalidInput(f"expected postgresql://user@host:5432/dbname, got {url!r}")
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": parts.hostname,
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+        }
+        schema = parse_qs(parts.query).get("schema")
+        if schema:
+            env["POSTGRES_SCHEMA"] = schema[0]
+        return env
+    raise InvalidInput(
+        f"unsupported database {url!r}: use sqlite:///path/registry.db or postgresql://..."
+    )
+
+
+def describe(url: str) -> str:
+    """The URL with any password masked, safe to print or log."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class ActorAsDict(Transcoding):
+    type = Actor
+    name = "actor"
+
+    def encode(self, obj: Actor) -> dict[str, Any]:
+        return {"id": obj.id, "role": obj.role.value}
+
+    def decode(self, data: dict[str, Any]) -> Actor:
+        return Actor(id=data["id"], role=ActorRole(data["role"]))
+
+
+def register_transcodings(transcoder: JSONTranscoder) -> None:
+    """Register every value type the registry's events carry.
+
+    The vocabularies are `StrEnum`s, which JSON stores as their plain string
+    values without asking the transcoder; the aggregates turn them back into
+    enum members when they apply an event. Dates and actors need transcodings.
+    """
+    transcoder.register(DateAsISO())
+    transcoder.register(ActorAsDict())
