@@ -1,7 +1,8 @@
 """From one database URL to eventsourcing's persistence settings, and the transcodings.
 
-`sqlite:///path/registry.db` (the embedded default) or
-`postgresql://user[:password]@host[:port]/dbname[?schema=name]`.
+`sqlite:///path/registry.db` (the embedded default),
+`postgresql://user[:password]@host[:port]/dbname[?schema=name]`, or
+`memory://` (nothing kept; for unit tests and trials).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from registry.domain.values import Actor, ActorRole
 def persistence_env(url: str) -> dict[str, str]:
     """The eventsourcing environment (PERSISTENCE_MODULE and friends) for a database URL."""
     parts = urlsplit(url)
+    if url == "memory://":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     if parts.scheme == "sqlite":
         path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
         if parts.netloc or not path:
