@@ -365,7 +365,7 @@ class Officer(Aggregate):
         self._add(
             self.trainings,
             Training(
-                self.version,
+                self._event_version,
                 effective_on,
                 kind=TrainingKind(kind),
                 hours=hours,
@@ -383,7 +383,7 @@ class Officer(Aggregate):
     def _exam_recorded(
         self, kind: ExamKind, passed: bool, effective_on: date, actor: Actor
     ) -> None:
-        self._add(self.exams, Exam(self.version, effective_on, ExamKind(kind), passed))
+        self._add(self.exams, Exam(self._event_version, effective_on, ExamKind(kind), passed))
 
     def change_post_status(self, *, status: PostStatus, effective_on: date, actor: Actor) -> None:
         self._post_status_changed(status=status, effective_on=effective_on, actor=actor)
@@ -391,7 +391,8 @@ class Officer(Aggregate):
     @event("PostStatusChanged")
     def _post_status_changed(self, status: PostStatus, effective_on: date, actor: Actor) -> None:
         self._add(
-            self.post_statuses, PostStatusChange(self.version, effective_on, PostStatus(status))
+            self.post_statuses,
+            PostStatusChange(self._event_version, effective_on, PostStatus(status)),
         )
 
     def assign(self, *, district: str, shift: str, effective_on: date, actor: Actor) -> None:
@@ -411,7 +412,7 @@ class Officer(Aggregate):
     def _assigned(
         self, agency_code: str, district: str, shift: str, effective_on: date, actor: Actor
     ) -> None:
-        fact = Assignment(self.version, effective_on, agency_code, district, shift)
+        fact = Assignment(self._event_version, effective_on, agency_code, district, shift)
         self._add(self.assignments, fact)
 
     def separate(
@@ -451,7 +452,7 @@ class Officer(Aggregate):
         actor: Actor,
     ) -> None:
         fact = Employment(
-            self.version,
+            self._event_version,
             effective_on,
             agency_code,
             separation=SeparationReason(reason),
@@ -496,10 +497,10 @@ class Officer(Aggregate):
         effective_on: date,
         actor: Actor,
     ) -> None:
-        self._add(self.employment, Employment(self.version, effective_on, agency_code))
+        self._add(self.employment, Employment(self._event_version, effective_on, agency_code))
         if district and shift:
             self.assignments.append(
-                Assignment(self.version, effective_on, agency_code, district, shift)
+                Assignment(self._event_version, effective_on, agency_code, district, shift)
             )
 
     def issue_certificate(
@@ -605,7 +606,9 @@ class Officer(Aggregate):
     ) -> None:
         cert = Certificate(number, Credential(credential), mandated)
         self.certificates[number] = cert
-        action = CertificateAction(self.version, effective_on, "issued", expires_on=expires_on)
+        action = CertificateAction(
+            self._event_version, effective_on, "issued", expires_on=expires_on
+        )
         self._add(cert.actions, action)
 
     def renew(self, *, number: str, effective_on: date, policy: Policy, actor: Actor) -> date:
@@ -636,7 +639,9 @@ class Officer(Aggregate):
     def _certificate_renewed(
         self, number: str, expires_on: date, effective_on: date, actor: Actor
     ) -> None:
-        action = CertificateAction(self.version, effective_on, "renewed", expires_on=expires_on)
+        action = CertificateAction(
+            self._event_version, effective_on, "renewed", expires_on=expires_on
+        )
         self._add(self.certificates[number].actions, action)
 
     def suspend(self, *, number: str, reason: str, effective_on: date, actor: Actor) -> None:
@@ -682,7 +687,7 @@ class Officer(Aggregate):
     def _certificate_action(
         self, number: str, action: str, reason: str, effective_on: date, actor: Actor
     ) -> None:
-        fact = CertificateAction(self.version, effective_on, action, reason=reason)
+        fact = CertificateAction(self._event_version, effective_on, action, reason=reason)
         self._add(self.certificates[number].actions, fact)
 
     def mark_withheld(
@@ -751,24 +756,33 @@ class Officer(Aggregate):
         effective_on: date,
         actor: Actor,
     ) -> None:
-        self.corrections.append(self.version)
+        self.corrections.append(self._event_version)
         target = self.facts[corrects_version]
         if target == "enrolment":
             self.name = amendments.get("name", self.name)
             self.patrol_experience_began_on = amendments.get(
                 "patrol_experience_began_on", self.patrol_experience_began_on
             )
-            self.facts[self.version] = "enrolment"
+            self.facts[self._event_version] = "enrolment"
             return
         target.void = True
         if amendments:
-            amended = replace(target, version=self.version, **_fact_fields(amendments))
+            amended = replace(target, version=self._event_version, **_fact_fields(amendments))
             for collection in self._collections():
                 if any(f is target for f in collection):
                     collection.append(amended)
-            self.facts[self.version] = amended
+            self.facts[self._event_version] = amended
 
     # ----------------------------------------------------------------- helpers
+
+    @property
+    def _event_version(self) -> int:
+        """The version of the event being applied.
+
+        eventsourcing assigns `version` only after an event's body has run, so
+        inside the body `self.version` is still the previous version.
+        """
+        return self.version + 1
 
     def _add(self, collection: list[Any], fact: Fact) -> None:
         collection.append(fact)
