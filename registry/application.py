@@ -9,7 +9,9 @@ ever lost.
 from __future__ import annotations
 
 import hashlib
+import random
 import secrets
+import time as time_module
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -41,7 +43,7 @@ from registry.storage import persistence_env, register_transcodings
 A = TypeVar("A", bound=Aggregate)
 
 #: Attempts at a command when concurrent writers keep getting there first.
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 16
 #: Event attributes that every event has; the rest are an event's details.
 BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
@@ -631,7 +633,10 @@ class Registry(Application[UUID]):
         digest = hashlib.sha256(
             f"{type(cmd).__name__}:{cmd.model_dump_json()}".encode()
         ).hexdigest()
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                # Back off with jitter so that writers who collided do not collide again.
+                time_module.sleep(random.uniform(0, min(0.2, 0.002 * 2**attempt)))
             if command_id is not None:
                 previous = self._previous(command_id, digest)
                 if previous is not None:
