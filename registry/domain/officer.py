@@ -767,7 +767,9 @@ class Officer(Aggregate):
             return
         target.void = True
         if amendments:
-            amended = replace(target, version=self._event_version, **_fact_fields(amendments))
+            amended = replace(
+                target, version=self._event_version, void=False, **_fact_fields(amendments)
+            )
             for collection in self._collections():
                 if any(f is target for f in collection):
                     collection.append(amended)
