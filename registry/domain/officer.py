@@ -75,6 +75,10 @@ class Training(Fact):
     began_on: date
     volunteered: bool
 
+    def __post_init__(self) -> None:
+        # An amended kind comes back from the log as a plain string.
+        self.kind = TrainingKind(self.kind)
+
     @property
     def completed_on(self) -> date:
         return self.effective_on
@@ -85,10 +89,16 @@ class Exam(Fact):
     kind: ExamKind
     passed: bool
 
+    def __post_init__(self) -> None:
+        self.kind = ExamKind(self.kind)
+
 
 @dataclass
 class PostStatusChange(Fact):
     status: PostStatus
+
+    def __post_init__(self) -> None:
+        self.status = PostStatus(self.status)
 
 
 @dataclass
