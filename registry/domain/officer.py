@@ -278,9 +278,13 @@ class Officer(Aggregate):
         return [self.certificate_view(number, on) for number in self.certificates]
 
     def in_force(self, credential: Credential, on: date) -> CertificateView | None:
-        for view in self.certificate_views(on):
-            if view.credential is credential and view.in_force:
-                return view
+        # Only this credential's certificates: the status of a youth certificate asks
+        # for the officer credential, and must not compute its own status again.
+        for number, cert in self.certificates.items():
+            if cert.credential is credential:
+                view = self.certificate_view(number, on)
+                if view.in_force:
+                    return view
         return None
 
     def _status(self, cert: Certificate, on: date) -> tuple[CertificateStatus, str]:
