@@ -14,7 +14,7 @@ copy in its place; nothing is deleted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -636,12 +636,14 @@ class Officer(Aggregate):
                 rules.RENEWAL_LAPSED,
                 f"certificate {number} expired on {expiry}; a lapsed certificate cannot be renewed",
             )
-        hours = self.ce_hours(start, expiry)
+        # Only CE completed by the renewal date counts (effective_on < expiry here).
+        hours = self.ce_hours(start, effective_on + timedelta(days=1))
         if hours < policy.renewal_ce_hours:
             raise RuleViolation(
                 rules.RENEWAL_CE,
                 f"renewal needs {policy.renewal_ce_hours} hours of continuing education "
-                f"completed between {start} and {expiry}; {hours:g} recorded",
+                f"completed in the cycle from {start} up to the renewal date {effective_on}; "
+                f"{hours:g} recorded",
             )
         new_expiry = add_years(expiry, policy.validity_years)
         self._certificate_renewed(
