@@ -318,15 +318,22 @@ class Officer(Aggregate):
         )
 
     def renewal_cycle(self, number: str, on: date) -> tuple[date, date]:
-        """The current cycle of a certificate on a date: (start, expiry)."""
+        """The current cycle on a date: (first day whose CE counts toward renewal, expiry).
+
+        CE counts from the issue date, or from the day after the last renewal, so that
+        every hour counts toward exactly one renewal, even when an officer renews early.
+        """
         cert = self.certificate(number)
         live = [a for a in cert.live_actions(on) if a.expires_on]
         if not live:
             raise RuleViolation(rules.NOT_ISSUED, f"certificate {number} was not issued by {on}")
         expiry = live[-1].expires_on
         assert expiry is not None
-        start = live[-2].expires_on if len(live) > 1 else live[0].effective_on
-        assert start is not None
+        # CE counted for a renewal was completed by its date; later hours count toward the next.
+        last = live[-1]
+        start = (
+            last.effective_on + timedelta(days=1) if last.action == "renewed" else last.effective_on
+        )
         return start, expiry
 
     # ----------------------------------------------------------------- commands
@@ -529,6 +536,17 @@ class Officer(Aggregate):
         """Issue a credential after checking every rule for it. Returns the expiry date."""
         if number in self.certificates:
             raise RuleViolation(rules.CERTIFICATE_NUMBER_UNIQUE, f"{number} is already issued")
+        for cert in self.certificates.values():
+            if (
+                cert.credential is credential
+                and cert.issued()
+                and (cert.revoked_on(effective_on) or cert.suspended_on(effective_on))
+            ):
+                raise RuleViolation(
+                    rules.HOLDER_SUSPENDED_OR_REVOKED,
+                    f"officer's {credential} {cert.number} is suspended or revoked on "
+                    f"{effective_on}: a new certificate would bypass the state's action",
+                )
         held = self.in_force(credential, effective_on)
         if held:
             raise RuleViolation(
@@ -751,6 +769,10 @@ class Officer(Aggregate):
                 f"a {kind} record can amend only {sorted(allowed) or 'nothing'}; got {extra}",
             )
         if kind == "training":
+            one_day = target.began_on == target.completed_on
+            if one_day and "completed_on" in amendments and "began_on" not in amendments:
+                # A one-day course moved to another day moves as a whole.
+                amendments = {**amendments, "began_on": amendments["completed_on"]}
             amended = replace(target, **_fact_fields(amendments))
             _check_hours(amended.hours)
             if amended.began_on > amended.completed_on:

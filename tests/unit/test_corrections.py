@@ -367,6 +367,17 @@ def test_an_amendment_that_puts_the_end_of_a_training_before_its_start_is_refuse
         correct(app, week.version, completed_on="2025-09-01")
 
 
+def test_moving_a_one_day_course_to_another_day_moves_its_start_too(app):
+    enrol(app)
+    ce = continuing_education(app, OFFICER, on=date(2026, 5, 4))
+
+    corrected = correct(app, ce.version, completed_on="2026-05-01")
+
+    (training,) = [t for t in app.officer(OFFICER).trainings if not t.void]
+    assert training.version == corrected.version
+    assert (training.began_on, training.completed_on) == (date(2026, 5, 1), date(2026, 5, 1))
+
+
 # -------------------------------------------------------------------- history
 
 

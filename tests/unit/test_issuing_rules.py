@@ -14,6 +14,7 @@ from tests.factories import (
     ACADEMY,
     IN_HOUSE_ACADEMY_CODE,
     STATE,
+    certified_officer,
     complete_academy,
     enrol,
     issue,
@@ -375,6 +376,39 @@ def test_a_second_certificate_on_the_day_the_first_expires_is_allowed(memory_reg
     with refused(app, rules.ALREADY_CERTIFIED, OFFICER):
         issue(app, on=date(2027, 9, 14))
     assert issue(app, on=EXPIRES_ON).expires_on == date(2029, 9, 15)
+
+
+@pytest.mark.parametrize("action", ["suspend", "revoke"])
+def test_a_suspended_or_revoked_holder_cannot_get_a_fresh_certificate(memory_registry, action):
+    app = memory_registry()
+    register_agencies_and_academies(app)
+    number = certified_officer(app).certificate_number
+    command = c.SuspendCertificate if action == "suspend" else c.RevokeCertificate
+    getattr(app, f"{action}_certificate")(
+        command(number=number, reason="misconduct review", effective_on=date(2026, 1, 5)), STATE
+    )
+    complete_academy(app, began=date(2026, 2, 2), completed=date(2026, 2, 6))
+
+    with refused(app, rules.HOLDER_SUSPENDED_OR_REVOKED, OFFICER):
+        issue(app, on=date(2026, 3, 1))
+
+
+def test_a_holder_whose_suspension_ended_is_refused_only_while_the_first_is_in_force(
+    memory_registry,
+):
+    app = memory_registry()
+    register_agencies_and_academies(app)
+    number = certified_officer(app).certificate_number
+    app.suspend_certificate(
+        c.SuspendCertificate(number=number, reason="review", effective_on=date(2026, 1, 5)), STATE
+    )
+    app.reinstate_certificate(
+        c.ReinstateCertificate(number=number, reason="cleared", effective_on=date(2026, 2, 1)),
+        STATE,
+    )
+
+    with refused(app, rules.ALREADY_CERTIFIED, OFFICER):
+        issue(app, on=date(2026, 3, 1))
 
 
 # ------------------------------------------------------------------------- role

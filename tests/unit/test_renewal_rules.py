@@ -202,15 +202,16 @@ def test_a_second_renewal_with_ce_in_the_second_cycle_extends_again(cert):
     assert renew(app, number, date(2029, 6, 1)).expires_on == THIRD_EXPIRY
 
 
-def test_the_second_cycle_begins_at_the_first_expiry(cert):
+def test_ce_completed_after_an_early_renewal_counts_toward_the_next_one(cert):
     app, number = cert
-    continuing_education(app, OFFICER, on=date(2026, 5, 4), hours=4)
+    continuing_education(app, OFFICER, on=date(2027, 6, 1), hours=4)
     renew(app, number, date(2027, 6, 1))
-    continuing_education(app, OFFICER, on=date(2027, 9, 14), hours=4)
 
+    # The hours of the renewal day were spent on the first renewal.
     with refused(app, rules.RENEWAL_CE, OFFICER):
         renew(app, number, date(2029, 6, 1))
-    continuing_education(app, OFFICER, on=EXPIRES_ON, hours=4)
+    # Hours after the early renewal, though before the old expiry, count toward the next.
+    continuing_education(app, OFFICER, on=date(2027, 6, 2), hours=4)
     assert renew(app, number, date(2029, 6, 1)).expires_on == THIRD_EXPIRY
 
 

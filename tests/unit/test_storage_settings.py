@@ -39,10 +39,12 @@ def test_postgres_defaults_to_port_5432_and_no_password():
     ["mysql://root@localhost/db", "sqlite://", "postgresql://host-only", "registry.db", ""],
 )
 def test_an_unusable_url_is_refused_with_a_clear_error(url):
-    with pytest.raises(InvalidInput, match="sqlite:///|postgresql://"):
+    with pytest.raises(InvalidInput, match=r"sqlite:///|postgresql://"):
         persistence_env(url)
 
 
 def test_a_password_is_masked_when_described():
-    assert describe("postgresql://clerk:hunter2@db/registry") == "postgresql://clerk:***@db/registry"
+    assert (
+        describe("postgresql://clerk:hunter2@db/registry") == "postgresql://clerk:***@db/registry"
+    )
     assert "hunter2" not in describe("postgresql://clerk:hunter2@db/registry")
