@@ -1,0 +1,69 @@
+"""The `registry` command: global options, and every group and command wired in."""
+
+from typing import Annotated
+
+import typer
+
+from registry.cli import certificates, officers, organisations, records
+from registry.cli.core import RegistryGroup, Session
+from registry.domain.values import ActorRole
+
+app = typer.Typer(
+    cls=RegistryGroup,
+    name="registry",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            metavar="URL",
+            help="sqlite:///path/registry.db or postgresql://user@host:5432/dbname "
+            "(default: $REGISTRY_DATABASE, else sqlite:///registry.db).",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout, for scripts.")
+    ] = False,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            metavar="ID",
+            envvar="REGISTRY_ACTOR",
+            help="Who is recording (default: $REGISTRY_ACTOR, else your user name).",
+            show_default=False,
+        ),
+    ] = None,
+    role: Annotated[
+        ActorRole, typer.Option("--role", help="The role the actor records in.")
+    ] = ActorRole.STATE,
+) -> None:
+    """The state registry of Crisis Intervention Team (CIT) certifications.
+
+    Errors are one line on stderr. Exit codes:
+    0 done, 1 refused (rule, not found, conflict), 2 invalid input, 3 database unavailable.
+    """
+    current = Session(database=database, json=json_output, actor_id=actor, role=role)
+    ctx.obj = current
+    ctx.call_on_close(current.close)
+
+
+app.add_typer(organisations.agency_app, name="agency")
+app.add_typer(organisations.academy_app, name="academy")
+app.add_typer(officers.officer_app, name="officer")
+app.add_typer(officers.training_app, name="training")
+app.add_typer(officers.exam_app, name="exam")
+app.add_typer(certificates.certificate_app, name="certificate")
+app.command("status")(records.status)
+app.command("history")(records.history)
+app.command("correct")(records.correct)
