@@ -21,13 +21,20 @@ from registry.domain.values import Actor, ActorRole
 def persistence_env(url: str) -> dict[str, str]:
     """The eventsourcing environment (PERSISTENCE_MODULE and friends) for a database URL."""
     parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError as e:
+        raise InvalidInput(f"invalid database URL: {e}") from None
     if url == "memory://":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     if parts.scheme == "sqlite":
         path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
         if parts.netloc or not path:
             raise InvalidInput(f"expected sqlite:///path/to/registry.db, got {url!r}")
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InvalidInput(f"cannot create the folder for {path}: {e.strerror}") from None
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(Path(path).expanduser()),
@@ -41,7 +48,7 @@ def persistence_env(url: str) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": dbname,
             "POSTGRES_HOST": parts.hostname,
-            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_PORT": str(port or 5432),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_CONNECT_TIMEOUT": "5",
@@ -58,9 +65,13 @@ def persistence_env(url: str) -> dict[str, str]:
 
 def describe(url: str) -> str:
     """The URL with any password masked, safe to print or log."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "(unparseable database URL)"
+    if password:
+        netloc = parts.netloc.replace(f":{password}@", ":***@")
         return parts._replace(netloc=netloc).geturl()
     return url
 

@@ -98,16 +98,12 @@ def open_registry(database: str | None) -> Registry:
     settings = Settings.from_env(database=database)
     url = settings.database
     try:
-        urlsplit(url).port  # noqa: B018 - parsing the port is what checks it
-    except ValueError as e:
-        raise InvalidInput(f"invalid database URL {safe_url(url)}: {e}") from None
-    try:
         return Registry(settings)
     except InvalidInput as e:
         raise InvalidInput(scrub(e.message, url)) from None
     except (*DATABASE_ERRORS, OSError, ValueError) as e:
         reason = _postgres_reason(url) or str(e) or type(e).__name__
-        message = f"cannot open database {safe_url(url)}: {reason}"
+        message = f"cannot open database {describe(url)}: {reason}"
         raise DatabaseUnavailable(scrub(message, url)) from None
 
 
@@ -134,21 +130,13 @@ def _postgres_reason(url: str) -> str | None:
         return lines[0] if lines else None
 
 
-def safe_url(url: str) -> str:
-    """The database URL with its password masked; nothing of it if it cannot be parsed."""
-    try:
-        return describe(url)
-    except ValueError:
-        return "(unparseable URL)"
-
-
 def scrub(text: str, url: str) -> str:
     """Remove the database password from a message that may quote the URL."""
     try:
         password = urlsplit(url).password
     except ValueError:
         return text.replace(url, "(database URL)")
-    text = text.replace(url, safe_url(url))
+    text = text.replace(url, describe(url))
     if password:
         text = text.replace(f":{password}@", ":***@")
     return text

@@ -224,3 +224,21 @@ def history(
             escape(details),
         )
     out.print(table)
+
+
+def info(
+    *, database: str, position: int, timezone: str, policy: dict[str, Any], as_json: bool
+) -> None:
+    """Where the registry keeps its log and which numbers its rules use."""
+    if as_json:
+        emit_json(
+            {"database": database, "position": position, "timezone": timezone, "policy": policy}
+        )
+        return
+    out = console()
+    out.print(f"[bold]CIT Registry[/bold] on {database}")
+    out.print(f"events in the log: {position}    time zone: {timezone}")
+    table = Table("policy", "value", title=f"State policy ({policy['state']})")
+    for name, value in policy.items():
+        table.add_row(name, _text(value))
+    out.print(table)

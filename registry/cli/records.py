@@ -1,6 +1,7 @@
 """`registry status`, `registry history` and `registry correct`: reading an officer's
 record as it stands (or stood), and correcting it."""
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from registry.cli.core import (
     session,
 )
 from registry.domain import commands as c
+from registry.storage import describe
 
 AsRecordedOn = Annotated[
     date | None,
@@ -103,4 +105,17 @@ def correct(
         ),
         command_id=command_id,
         expected_version=expected_version,
+    )
+
+
+def info(ctx: typer.Context) -> None:
+    """Show the database in use, how far its log goes, and the state policy in force."""
+    current = session(ctx)
+    app = current.registry
+    output.info(
+        database=describe(app.settings.database),
+        position=app.position(),
+        timezone=app.settings.timezone,
+        policy=asdict(app.policy),
+        as_json=current.json,
     )

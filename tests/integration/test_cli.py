@@ -562,3 +562,20 @@ def test_the_installed_console_script_runs_as_a_real_process(tmp_path: Path) -> 
     assert shown.returncode == 0, shown.stderr
     [enrolled] = json.loads(shown.stdout)["events"]
     assert enrolled["actor"] == {"id": "clerk-9", "role": "state"}
+
+
+def test_info_shows_the_database_the_log_length_and_the_policy(cli: Cli) -> None:
+    empty = cli.json("info")
+    assert empty["position"] == 0
+    assert empty["database"] == cli.url
+    assert empty["policy"]["min_patrol_months"] == 12
+    certify(cli)
+    assert cli.json("info")["position"] == cli.position() > 0
+
+
+def test_info_applies_a_state_policy_file(cli: Cli, tmp_path: Path, monkeypatch) -> None:
+    policy = tmp_path / "texas.toml"
+    policy.write_text('[policy]\nstate = "TX"\nmin_patrol_months = 24\n')
+    monkeypatch.setenv("REGISTRY_POLICY", str(policy))
+    shown = cli.json("info")["policy"]
+    assert (shown["state"], shown["min_patrol_months"], shown["renewal_ce_hours"]) == ("TX", 24, 4)

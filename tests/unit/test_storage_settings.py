@@ -48,3 +48,12 @@ def test_a_password_is_masked_when_described():
         describe("postgresql://clerk:hunter2@db/registry") == "postgresql://clerk:***@db/registry"
     )
     assert "hunter2" not in describe("postgresql://clerk:hunter2@db/registry")
+
+
+def test_a_bad_port_is_invalid_input_not_a_crash():
+    with pytest.raises(InvalidInput, match="invalid database URL"):
+        persistence_env("postgresql://clerk@db:port/registry")
+
+
+def test_an_unparseable_url_is_described_without_revealing_anything():
+    assert describe("postgresql://clerk:pw@[::1/registry") == "(unparseable database URL)"
