@@ -1,0 +1,373 @@
+"""The read-model projection: events in, rows out.
+
+Officer events are folded into Officer aggregates with the domain's own
+methods, so a row says exactly what the rules say. After each batch, every
+officer the batch touched is written again from its aggregate: one row for the
+officer and one per certificate. A certificate row carries its **timeline**:
+the status from each date on, computed at every date where a fact takes
+effect or a certificate expires. Status on any date is then a look-up in the
+timeline, right on any day without new events.
+
+Agency rows come straight from agency events. Every officer event adds a row
+to the officer's timeline (for auditors) and status changes add rows to the
+change feed of the agencies concerned.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from registry.application import Registry
+from registry.domain.agency import Agency
+from registry.domain.events import event_details
+from registry.domain.officer import Officer
+from registry.domain.values import CertificateStatus, Credential
+from registry.projections import store
+from registry.projections.store import Views
+
+OFFICER_EVENTS = [
+    Officer.Enrolled,
+    Officer.TrainingRecorded,
+    Officer.ExamRecorded,
+    Officer.PostStatusChanged,
+    Officer.Assigned,
+    Officer.Separated,
+    Officer.Joined,
+    Officer.CertificateIssued,
+    Officer.CertificateRenewed,
+    Officer.CertificateActionRecorded,
+    Officer.WithheldChanged,
+    Officer.Corrected,
+]
+AGENCY_EVENTS = [Agency.Registered, Agency.Updated]
+#: The topics this projection reads; other events (indexes, command records) are skipped.
+TOPICS = frozenset(get_topic(cls) for cls in (*OFFICER_EVENTS, *AGENCY_EVENTS))
+
+#: Events that change a certificate's status, and the change-feed kind each one records.
+CERTIFICATE_CHANGES = {
+    Officer.CertificateIssued: "issued",
+    Officer.CertificateRenewed: "renewed",
+}
+
+
+def certificate_timeline(officer: Officer, number: str) -> list[list[Any]]:
+    """[from, status, expires_on, reason] from each date the status may change on."""
+    cert = officer.certificates[number]
+    related = [cert]
+    if cert.credential is Credential.CIT_YOUTH:
+        related += [
+            c for c in officer.certificates.values() if c.credential is Credential.CIT_OFFICER
+        ]
+    points: set[date] = {p.effective_on for p in officer.post_statuses if not p.void}
+    for c in related:
+        for action in c.actions:
+            if not action.void:
+                points.add(action.effective_on)
+                if action.expires_on:
+                    points.add(action.expires_on)
+    timeline: list[list[Any]] = []
+    for day in sorted(points):
+        view = officer.certificate_view(number, day)
+        entry = [
+            day.isoformat(),
+            view.status.value,
+            view.expires_on.isoformat() if view.expires_on else None,
+            view.reason,
+        ]
+        if not timeline or timeline[-1][1:] != entry[1:]:
+            timeline.append(entry)
+    return timeline
+
+
+class ReadModels:
+    """Keeps rm_agencies, rm_officers, rm_certificates, rm_timeline and rm_changes."""
+
+    name = "read_models"
+    topics = TOPICS
+
+    def __init__(self, app: Registry, views: Views, *, cache_size: int = 50_000) -> None:
+        self.app = app
+        self.views = views
+        self.cache_size = cache_size
+        self._officers: OrderedDict[UUID, Officer] = OrderedDict()
+
+    def forget(self) -> None:
+        """Drop cached aggregates (after a rolled-back batch they may be ahead of the rows)."""
+        self._officers.clear()
+
+    def apply(self, cursor: Any, events: Iterable[tuple[int, Any]]) -> None:
+        """Apply a batch of (position, event) inside the caller's transaction."""
+        touched: dict[UUID, Officer] = {}
+        timeline_rows: list[tuple[Any, ...]] = []
+        change_rows: list[tuple[Any, ...]] = []
+        for position, event in events:
+            if isinstance(event, Agency.Registered | Agency.Updated):
+                self._agency(cursor, event)
+                continue
+            officer = self._officer_before(event)
+            before = officer.agency_on(None) if officer else None
+            officer = event.mutate(officer)
+            self._remember(officer)
+            touched[officer.id] = officer
+            timeline_rows.append(self._timeline_row(position, event))
+            change_rows.extend(self._changes(position, event, officer, before))
+        store.execute_many(
+            self.views,
+            cursor,
+            "INSERT INTO rm_timeline VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            timeline_rows,
+        )
+        store.execute_many(
+            self.views,
+            cursor,
+            "INSERT INTO rm_changes (position, agency_code, certificate_number, officer_id, kind,"
+            " effective_on, recorded_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            change_rows,
+        )
+        for officer in touched.values():
+            self._write_officer(cursor, officer)
+
+    # ----------------------------------------------------------------- agencies
+
+    def _agency(self, cursor: Any, event: Any) -> None:
+        # An update does not repeat the code; the aggregate knows it (codes never change).
+        code = event.__dict__.get("code") or self.app.repository.get(event.originator_id).code
+        store.execute(
+            self.views,
+            cursor,
+            "INSERT INTO rm_agencies VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+            "name = excluded.name, region = excluded.region, districts = excluded.districts, "
+            "shifts = excluded.shifts, in_house_course = excluded.in_house_course",
+            (
+                code,
+                event.name,
+                event.region,
+                json.dumps(list(event.districts)),
+                json.dumps(list(event.shifts)),
+                int(event.in_house_course),
+                event.effective_on.isoformat(),
+            ),
+        )
+
+    # ----------------------------------------------------------------- officers
+
+    def _officer_before(self, event: Any) -> Officer | None:
+        """The officer as it stood just before `event` (None for an enrolment)."""
+        if event.originator_version == 1:
+            return None
+        officer = self._officers.get(event.originator_id)
+        if officer is None or officer.version != event.originator_version - 1:
+            officer = self.app.repository.get(
+                event.originator_id, version=event.originator_version - 1
+            )
+        return officer
+
+    def _remember(self, officer: Officer) -> None:
+        self._officers[officer.id] = officer
+        self._officers.move_to_end(officer.id)
+        while len(self._officers) > self.cache_size:
+            self._officers.popitem(last=False)
+
+    def _timeline_row(self, position: int, event: Any) -> tuple[Any, ...]:
+        return (
+            position,
+            str(event.originator_id),
+            event.originator_version,
+            type(event).__name__,
+            event.effective_on.isoformat(),
+            event.timestamp.isoformat(),
+            event.actor.id,
+            event.actor.role.value,
+            json.dumps(event_details(event), default=_plain, sort_keys=True),
+        )
+
+    def _changes(
+        self, position: int, event: Any, officer: Officer, agency_before: str | None
+    ) -> list[tuple[Any, ...]]:
+        """Change-feed rows, one per agency concerned and certificate held."""
+        kind: str | None = None
+        numbers: list[str] = []
+        agencies = [officer.agency_on(None)]
+        detail = ""
+        if isinstance(event, Officer.CertificateIssued | Officer.CertificateRenewed):
+            kind, numbers = CERTIFICATE_CHANGES[type(event)], [event.number]
+            detail = f"expires {event.expires_on.isoformat()}"
+        elif isinstance(event, Officer.CertificateActionRecorded):
+            kind, numbers, detail = event.action, [event.number], event.reason
+        elif isinstance(event, Officer.Separated):
+            kind, numbers, agencies = "separated", _held(officer), [agency_before]
+            detail = str(event.reason)
+            if event.new_agency_code:
+                agencies.append(event.new_agency_code)
+        elif isinstance(event, Officer.Joined):
+            kind, numbers = "transferred_in", _held(officer)
+            detail = f"from {agency_before or 'unassociated'}"
+        elif isinstance(event, Officer.PostStatusChanged):
+            kind, numbers, detail = "post_status", _held(officer), str(event.status)
+        elif isinstance(event, Officer.Corrected):
+            target = officer.facts.get(event.corrects_version)
+            kind, numbers = "corrected", _held(officer)
+            detail = f"version {event.corrects_version}: {event.reason}"
+            if target is None:
+                return []
+        if kind is None:
+            return []
+        recorded = event.timestamp.isoformat()
+        return [
+            (
+                position,
+                agency,
+                number,
+                str(officer.id),
+                kind,
+                event.effective_on.isoformat(),
+                recorded,
+                detail,
+            )
+            for agency in dict.fromkeys(agencies)
+            for number in numbers
+        ]
+
+    def _write_officer(self, cursor: Any, officer: Officer) -> None:
+        assignment = officer.assignment_on(None)
+        statuses = [p for p in officer.post_statuses if not p.void]
+        latest_post = (
+            max(statuses, key=lambda p: (p.effective_on, p.version)).status if statuses else None
+        )
+        agency = officer.agency_on(None)
+        officer_id = str(officer.id)
+        store.execute(
+            self.views,
+            cursor,
+            "INSERT INTO rm_officers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (officer_id) DO UPDATE SET post_number = excluded.post_number, "
+            "name = excluded.name, role = excluded.role, agency_code = excluded.agency_code, "
+            "district = excluded.district, shift = excluded.shift, "
+            "post_status = excluded.post_status, withheld = excluded.withheld, "
+            "version = excluded.version",
+            (
+                officer_id,
+                officer.post_number,
+                officer.name,
+                officer.role.value,
+                agency,
+                assignment.district if assignment else None,
+                assignment.shift if assignment else None,
+                latest_post.value if latest_post else None,
+                int(officer.withheld),
+                officer.version,
+            ),
+        )
+        for number, cert in officer.certificates.items():
+            issued = cert.issued()
+            expires_on = cert.expires_on()
+            cycle_start, ce_hours = None, 0.0
+            if issued is not None:
+                start, expiry = officer.renewal_cycle(number, date.max)
+                cycle_start, ce_hours = start.isoformat(), officer.ce_hours(start, expiry)
+            store.execute(
+                self.views,
+                cursor,
+                "INSERT INTO rm_certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+                "ON CONFLICT (number) DO UPDATE SET agency_code = excluded.agency_code, "
+                "issued_on = excluded.issued_on, expires_on = excluded.expires_on, "
+                "cycle_start = excluded.cycle_start, ce_hours = excluded.ce_hours, "
+                "mandated = excluded.mandated, timeline = excluded.timeline",
+                (
+                    number,
+                    officer_id,
+                    cert.credential.value,
+                    agency,
+                    issued.effective_on.isoformat() if issued else None,
+                    expires_on.isoformat() if expires_on and issued else None,
+                    cycle_start,
+                    ce_hours,
+                    int(cert.mandated),
+                    json.dumps(certificate_timeline(officer, number)),
+                ),
+            )
+
+    # ------------------------------------------------------------------ expiry
+
+    def sweep(self, cursor: Any, today: date) -> int:
+        """Add an 'expired' change for each certificate whose expiry date has passed.
+
+        Expiry is not an event: it happens when a date passes. The runner sweeps
+        after catching up, so followers of the change feed hear of a lapse the day
+        it happens. Each expiry is noted once.
+        """
+        due = [
+            row
+            for row in store.query(
+                self.views,
+                "SELECT c.number, c.officer_id, c.agency_code, c.expires_on, c.timeline "
+                "FROM rm_certificates c WHERE c.expires_on IS NOT NULL AND c.expires_on <= ? "
+                "AND (c.expiry_noted IS NULL OR c.expiry_noted < c.expires_on)",
+                (today.isoformat(),),
+            )
+        ]
+        rows = []
+        for row in due:
+            status = status_on(json.loads(row["timeline"]), date.fromisoformat(row["expires_on"]))
+            if status[0] == CertificateStatus.EXPIRED.value:
+                rows.append(
+                    (
+                        None,
+                        row["agency_code"],
+                        row["number"],
+                        row["officer_id"],
+                        "expired",
+                        row["expires_on"],
+                        None,
+                        "not renewed by its expiry date",
+                    )
+                )
+        store.execute_many(
+            self.views,
+            cursor,
+            "INSERT INTO rm_changes (position, agency_code, certificate_number, officer_id, kind,"
+            " effective_on, recorded_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        store.execute_many(
+            self.views,
+            cursor,
+            "UPDATE rm_certificates SET expiry_noted = expires_on WHERE number = ?",
+            [(row["number"],) for row in due],
+        )
+        return len(rows)
+
+
+def status_on(timeline: list[list[Any]], on: date) -> tuple[str, str | None, str]:
+    """(status, expires_on, reason) on a date, from a certificate's timeline."""
+    day = on.isoformat()
+    current: tuple[str, str | None, str] = (CertificateStatus.NOT_YET_ISSUED.value, None, "")
+    for start, status, expires_on, reason in timeline:
+        if start > day:
+            break
+        current = (status, expires_on, reason)
+    return current
+
+
+def _held(officer: Officer) -> list[str]:
+    """The officer's certificates that were issued (not voided)."""
+    return [n for n, c in officer.certificates.items() if c.issued() is not None]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if hasattr(value, "value"):
+        return value.value
+    if hasattr(value, "role"):
+        return {"id": value.id, "role": value.role.value}
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")

@@ -1,0 +1,178 @@
+"""The projection runner: catches up from the notification log, in batches, exactly once.
+
+eventsourcing's own ProjectionRunner cannot subscribe on SQLite, so this one
+reads the notification log directly on both back ends. Each batch is decoded,
+applied and recorded with its position in one transaction; a crash at any point
+leaves either the whole batch or none of it. On PostgreSQL the runner also
+listens for the log's notifications to wake up as soon as something is written.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any, Protocol
+
+import psycopg
+
+from registry.application import Registry
+from registry.projections import store
+from registry.projections.decode import FastDecoder
+from registry.projections.read_models import ReadModels
+from registry.projections.store import StalePosition, Views
+
+#: Notifications read and applied per transaction.
+BATCH_SIZE = 1000
+
+
+class Projection(Protocol):
+    name: str
+    topics: frozenset[str]
+
+    def apply(self, cursor: Any, events: list[tuple[int, Any]]) -> None: ...
+
+    def forget(self) -> None: ...
+
+
+Progress = Callable[[int, int], None]
+
+
+class Runner:
+    """Keeps a registry's projections in step with its log."""
+
+    def __init__(
+        self,
+        app: Registry,
+        *,
+        views: Views | None = None,
+        projections: list[Projection] | None = None,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.app = app
+        self.views = views or store.open_views(app)
+        self.read_models = ReadModels(app, self.views)
+        self.projections: list[Projection] = projections or [self.read_models]
+        self.batch_size = batch_size
+        self.decoder = FastDecoder(app.mapper)
+        self._stop = threading.Event()
+
+    # ----------------------------------------------------------------- catch up
+
+    def position(self, name: str | None = None) -> int:
+        """Where a projection (default: the read models) stands in the log."""
+        return store.position(self.views, name or self.read_models.name)
+
+    def lag(self) -> dict[str, int]:
+        """How many log positions each projection is behind."""
+        head = self.app.position()
+        return {p.name: head - store.position(self.views, p.name) for p in self.projections}
+
+    def catch_up(self, *, until: int | None = None, progress: Progress | None = None) -> int:
+        """Apply every event not yet applied (up to `until`); return how many were read."""
+        read = 0
+        for projection in self.projections:
+            read += self._catch_up(projection, until, progress)
+        self.sweep()
+        return read
+
+    def _catch_up(
+        self, projection: Projection, until: int | None, progress: Progress | None
+    ) -> int:
+        read = 0
+        while True:
+            start = store.position(self.views, projection.name)
+            if until is not None and start >= until:
+                return read
+            limit = self.batch_size if until is None else min(self.batch_size, until - start)
+            notifications = self.app.recorder.select_notifications(
+                start=start + 1, limit=limit, inclusive_of_start=True
+            )
+            if not notifications:
+                return read
+            events = self.decoder.decode_many(list(notifications), projection.topics)
+            try:
+                with self.views.transaction() as cursor:
+                    projection.apply(cursor, events)
+                    store.advance(self.views, cursor, projection.name, start, notifications[-1].id)
+            except BaseException as error:
+                # Rows were rolled back; cached aggregates may be ahead of them.
+                projection.forget()
+                if isinstance(error, StalePosition) or _is_stale(error):
+                    continue
+                raise
+            read += len(notifications)
+            if progress is not None:
+                progress(len(notifications), notifications[-1].id)
+
+    def sweep(self, today: date | None = None) -> int:
+        """Note in the change feed every expiry that has come to pass."""
+        with self.views.transaction() as cursor:
+            self.views.lock(cursor, self.read_models.name)
+            return self.read_models.sweep(cursor, today or self.app.clock())
+
+    # ------------------------------------------------------------ read your writes
+
+    def wait_for(self, position: int, timeout: float = 5.0) -> bool:
+        """Block until the read models have applied `position` (or `timeout` seconds pass)."""
+        deadline = time.monotonic() + timeout
+        delay = 0.002
+        while self.position() < position:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        return True
+
+    # ----------------------------------------------------------------- forever
+
+    def run_forever(self, *, poll: float = 1.0) -> None:
+        """Catch up, then wait for new events until `stop()`; PostgreSQL wakes it at once."""
+        listener = self._listen()
+        try:
+            while not self._stop.is_set():
+                self.catch_up()
+                self._wait(listener, poll)
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def start(self, *, poll: float = 1.0) -> threading.Thread:
+        """Run in a background thread (e.g. beside the HTTP server)."""
+        thread = threading.Thread(
+            target=self.run_forever, kwargs={"poll": poll}, name="projections", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _listen(self) -> psycopg.Connection[Any] | None:
+        if self.views.dialect != "postgres":
+            return None
+        env = self.app.env
+        conn = psycopg.connect(
+            host=env.get("POSTGRES_HOST"),
+            port=env.get("POSTGRES_PORT"),
+            dbname=env.get("POSTGRES_DBNAME"),
+            user=env.get("POSTGRES_USER"),
+            password=env.get("POSTGRES_PASSWORD") or None,
+            autocommit=True,
+        )
+        conn.execute(f'LISTEN "{self.app.recorder.channel_name}"')  # type: ignore[attr-defined]
+        return conn
+
+    def _wait(self, listener: psycopg.Connection[Any] | None, poll: float) -> None:
+        if listener is None:
+            self._stop.wait(poll)
+            return
+        for _ in listener.notifies(timeout=poll, stop_after=1):
+            pass
+
+
+def _is_stale(error: BaseException) -> bool:
+    """SQLite refuses a write whose snapshot went stale: another runner got there first."""
+    text = str(error).lower()
+    return "database is locked" in text or "busy" in text

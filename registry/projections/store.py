@@ -1,0 +1,200 @@
+"""Where the read models live: tables beside the log, written with the tracked position.
+
+The store is one of eventsourcing's tracking recorders (SQLite or PostgreSQL),
+extended with the read-model tables. A batch of rows and the position it
+brings the projection to are written in one transaction, and the position is
+advanced only from the value the batch was read at (compare-and-set), so a
+batch is applied exactly once even when two runners race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from psycopg.sql import SQL
+
+from registry.application import Registry
+
+#: The read-model tables. `{serial}` and `{float}` are filled in per dialect.
+TABLES = {
+    "rm_agencies": """
+        CREATE TABLE IF NOT EXISTS rm_agencies (
+            code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            region TEXT NOT NULL,
+            districts TEXT NOT NULL,
+            shifts TEXT NOT NULL,
+            in_house_course INTEGER NOT NULL,
+            registered_on TEXT NOT NULL
+        )""",
+    "rm_officers": """
+        CREATE TABLE IF NOT EXISTS rm_officers (
+            officer_id TEXT PRIMARY KEY,
+            post_number TEXT NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            agency_code TEXT,
+            district TEXT,
+            shift TEXT,
+            post_status TEXT,
+            withheld INTEGER NOT NULL,
+            version INTEGER NOT NULL
+        )""",
+    "rm_certificates": """
+        CREATE TABLE IF NOT EXISTS rm_certificates (
+            number TEXT PRIMARY KEY,
+            officer_id TEXT NOT NULL,
+            credential TEXT NOT NULL,
+            agency_code TEXT,
+            issued_on TEXT,
+            expires_on TEXT,
+            cycle_start TEXT,
+            ce_hours {float} NOT NULL,
+            mandated INTEGER NOT NULL,
+            timeline TEXT NOT NULL,
+            expiry_noted TEXT
+        )""",
+    "rm_timeline": """
+        CREATE TABLE IF NOT EXISTS rm_timeline (
+            position BIGINT PRIMARY KEY,
+            officer_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            effective_on TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            actor_id TEXT NOT NULL,
+            actor_role TEXT NOT NULL,
+            details TEXT NOT NULL
+        )""",
+    "rm_changes": """
+        CREATE TABLE IF NOT EXISTS rm_changes (
+            seq {serial},
+            position BIGINT,
+            agency_code TEXT,
+            certificate_number TEXT NOT NULL,
+            officer_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            effective_on TEXT NOT NULL,
+            recorded_at TEXT,
+            detail TEXT NOT NULL
+        )""",
+}
+INDEXES = [
+    "CREATE INDEX IF NOT EXISTS rm_officers_agency ON rm_officers (agency_code)",
+    "CREATE INDEX IF NOT EXISTS rm_certificates_officer ON rm_certificates (officer_id)",
+    "CREATE INDEX IF NOT EXISTS rm_certificates_agency "
+    "ON rm_certificates (agency_code, expires_on)",
+    "CREATE INDEX IF NOT EXISTS rm_timeline_officer ON rm_timeline (officer_id, position)",
+    "CREATE INDEX IF NOT EXISTS rm_changes_agency ON rm_changes (agency_code, seq)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS rm_changes_expiry ON rm_changes "
+    "(certificate_number, kind, effective_on, position)",
+]
+
+
+class StalePosition(Exception):
+    """Another runner moved the projection on since this batch was read."""
+
+
+class SQLiteViews(SQLiteTrackingRecorder):
+    dialect = "sqlite"
+
+    def construct_create_table_statements(self) -> list[str]:
+        ddl = [
+            t.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT", float="REAL")
+            for t in TABLES.values()
+        ]
+        return [*super().construct_create_table_statements(), *ddl, *INDEXES]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    def lock(self, cursor: Any, name: str) -> None:
+        """SQLite has one writer at a time; a stale read fails the write, so nothing to do."""
+
+    @staticmethod
+    def sql(statement: str) -> str:
+        return statement
+
+
+class PostgresViews(PostgresTrackingRecorder):
+    dialect = "postgres"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for table in TABLES.values():
+            ddl = table.format(serial="BIGSERIAL PRIMARY KEY", float="DOUBLE PRECISION")
+            self.sql_create_statements.append(SQL(ddl))  # type: ignore[arg-type]
+        self.sql_create_statements.extend(SQL(i) for i in INDEXES)  # type: ignore[arg-type]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    def lock(self, cursor: Any, name: str) -> None:
+        """Serialise the writers of one projection for the rest of the transaction."""
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"registry:{name}",))
+
+    @staticmethod
+    def sql(statement: str) -> str:
+        return statement.replace("?", "%s")
+
+
+Views = SQLiteViews | PostgresViews
+
+
+def open_views(app: Registry) -> Views:
+    """The read-model store in the same database as the application's log."""
+    module = app.env.get("PERSISTENCE_MODULE", "")
+    if module == "eventsourcing.postgres":
+        return app.factory.tracking_recorder(PostgresViews)
+    if module == "eventsourcing.sqlite":
+        return app.factory.tracking_recorder(SQLiteViews)
+    raise TypeError(f"read models need SQLite or PostgreSQL, not {module or 'memory'}")
+
+
+def execute(views: Views, cursor: Any, statement: str, params: Sequence[Any] = ()) -> None:
+    cursor.execute(views.sql(statement), tuple(params))
+
+
+def execute_many(views: Views, cursor: Any, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+    if rows:
+        cursor.executemany(views.sql(statement), [tuple(r) for r in rows])
+
+
+def query(views: Views, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Rows as dicts, read in a transaction of their own."""
+    with views.datastore.transaction(commit=False) as cursor:
+        cursor.execute(views.sql(statement), tuple(params))
+        rows = cursor.fetchall()
+    return [dict(row) for row in rows]
+
+
+def position(views: Views, name: str) -> int:
+    """The log position a projection has applied (0 before the first batch)."""
+    return views.max_tracking_id(name) or 0
+
+
+def advance(views: Views, cursor: Any, name: str, read_at: int, to: int) -> None:
+    """Record that `name` has applied up to `to`, only if it still stands at `read_at`."""
+    views.lock(cursor, name)
+    current = views._max_tracking_id(name, cursor) or 0
+    if current != read_at:
+        raise StalePosition(f"{name} is at {current}, the batch was read at {read_at}")
+    views._insert_tracking(cursor, Tracking(name, to))
+
+
+def drop(views: Views, name: str) -> None:
+    """Empty every read model and forget the projection's position."""
+    with views.transaction() as cursor:
+        for table in TABLES:
+            cursor.execute(f"DELETE FROM {table}")
+        tracking = "tracking" if views.dialect == "sqlite" else views.tracking_table_name
+        cursor.execute(views.sql(f"DELETE FROM {tracking} WHERE application_name = ?"), (name,))
