@@ -1,0 +1,378 @@
+"""Queries of the read models: plain functions returning pydantic models.
+
+Every question about a date takes `on`; a certificate's status on that date is
+read from its timeline, so the answer is right on any day without new events.
+Officers whose records are withheld are marked `withheld`; callers that face
+the public show only what a verification token would show.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from registry.domain.errors import InvalidInput, NotFound
+from registry.domain.policy import Policy
+from registry.domain.values import CertificateStatus, Credential, OfficerRole
+from registry.projections import store
+from registry.projections.read_models import status_on
+from registry.projections.store import Views
+
+IN_FORCE = CertificateStatus.IN_FORCE.value
+#: Most days a coverage forecast or an expiring report looks ahead.
+MAX_WINDOW_DAYS = 3660
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CertificationStatus(View):
+    number: str
+    credential: Credential
+    officer_id: str
+    holder_name: str
+    post_number: str
+    agency_code: str | None
+    status: CertificateStatus
+    on: date
+    issued_on: date | None
+    expires_on: date | None
+    reason: str
+    mandated: bool
+    withheld: bool
+
+    @property
+    def in_force(self) -> bool:
+        return self.status is CertificateStatus.IN_FORCE
+
+
+class RosterOfficer(View):
+    officer_id: str
+    post_number: str
+    name: str
+    role: OfficerRole
+    district: str | None
+    shift: str | None
+    post_status: str | None
+    withheld: bool
+    certificates: list[CertificationStatus]
+
+
+class Roster(View):
+    agency_code: str
+    on: date
+    officers: list[RosterOfficer]
+
+
+class CoverageCell(View):
+    district: str
+    shift: str
+    cit_officers: int
+    #: First date in the next 365 days on which the cell loses its last CIT officer if
+    #: nobody renews (the date itself when it has none today); None if it stays covered.
+    gap_opens_on: date | None
+
+
+class Coverage(View):
+    agency_code: str
+    on: date
+    districts: list[str]
+    shifts: list[str]
+    cells: list[CoverageCell]
+    gaps: list[CoverageCell]
+    patrol_officers: int
+    certified_patrol_officers: int
+    share: float
+    target: float
+    meets_target: bool
+
+
+class Expiring(View):
+    number: str
+    credential: Credential
+    officer_id: str
+    name: str
+    expires_on: date
+    days_left: int
+    ce_hours: float
+    ce_hours_lacking: float
+
+
+class AgencyTier(View):
+    code: str
+    name: str
+    region: str
+    tier: str
+    officers_in_force: int
+    in_house_course: bool
+
+
+class TimelineEntry(View):
+    position: int
+    version: int
+    event: str
+    effective_on: date
+    recorded_at: datetime
+    actor_id: str
+    actor_role: str
+    details: dict[str, Any]
+
+
+class Change(View):
+    seq: int
+    position: int | None
+    agency_code: str | None
+    certificate_number: str
+    officer_id: str
+    kind: str
+    effective_on: date
+    recorded_at: datetime | None
+    detail: str
+
+
+# ---------------------------------------------------------------- certificates
+
+CERTIFICATE_COLUMNS = (
+    "SELECT c.number, c.credential, c.officer_id, c.agency_code, c.issued_on, c.mandated, "
+    "c.timeline, c.expires_on AS latest_expiry, c.ce_hours, o.name, o.post_number, o.role, "
+    "o.district, o.shift, o.withheld FROM rm_certificates c "
+    "JOIN rm_officers o ON o.officer_id = c.officer_id "
+)
+
+
+def _certification(row: dict[str, Any], on: date) -> CertificationStatus:
+    status, expires_on, reason = status_on(json.loads(row["timeline"]), on)
+    return CertificationStatus(
+        number=row["number"],
+        credential=row["credential"],
+        officer_id=row["officer_id"],
+        holder_name=row["name"],
+        post_number=row["post_number"],
+        agency_code=row["agency_code"],
+        status=status,
+        on=on,
+        issued_on=row["issued_on"],
+        expires_on=expires_on,
+        reason=reason,
+        mandated=bool(row["mandated"]),
+        withheld=bool(row["withheld"]),
+    )
+
+
+def certificate_status(views: Views, number: str, on: date) -> CertificationStatus:
+    """A certificate's status on a date, with its holder and current agency."""
+    rows = store.query(views, CERTIFICATE_COLUMNS + "WHERE c.number = ?", (number.strip().upper(),))
+    if not rows:
+        raise NotFound(f"no certificate {number!r}")
+    return _certification(rows[0], on)
+
+
+def officer_certifications(views: Views, officer_id: str, on: date) -> list[CertificationStatus]:
+    """Every certificate of one officer, as it stands on a date."""
+    rows = store.query(
+        views, CERTIFICATE_COLUMNS + "WHERE c.officer_id = ? ORDER BY c.issued_on", (officer_id,)
+    )
+    return [_certification(row, on) for row in rows]
+
+
+# -------------------------------------------------------------------- agencies
+
+
+def _agency(views: Views, code: str) -> dict[str, Any]:
+    rows = store.query(views, "SELECT * FROM rm_agencies WHERE code = ?", (code.strip().upper(),))
+    if not rows:
+        raise NotFound(f"agency {code} is not registered")
+    agency = rows[0]
+    agency["districts"] = json.loads(agency["districts"])
+    agency["shifts"] = json.loads(agency["shifts"])
+    return agency
+
+
+def _certificates_by_officer(
+    views: Views, code: str, on: date
+) -> dict[str, list[CertificationStatus]]:
+    held: dict[str, list[CertificationStatus]] = defaultdict(list)
+    for row in store.query(views, CERTIFICATE_COLUMNS + "WHERE c.agency_code = ?", (code,)):
+        held[row["officer_id"]].append(_certification(row, on))
+    return held
+
+
+def roster(views: Views, code: str, on: date) -> Roster:
+    """The agency's officers with their CIT credentials, district and shift."""
+    agency = _agency(views, code)
+    held = _certificates_by_officer(views, agency["code"], on)
+    officers = store.query(
+        views, "SELECT * FROM rm_officers WHERE agency_code = ? ORDER BY name", (agency["code"],)
+    )
+    return Roster(
+        agency_code=agency["code"],
+        on=on,
+        officers=[
+            RosterOfficer(
+                officer_id=o["officer_id"],
+                post_number=o["post_number"],
+                name=o["name"],
+                role=o["role"],
+                district=o["district"],
+                shift=o["shift"],
+                post_status=o["post_status"],
+                withheld=bool(o["withheld"]),
+                certificates=held.get(o["officer_id"], []),
+            )
+            for o in officers
+        ],
+    )
+
+
+def _in_force_until(timeline: list[list[Any]], on: date) -> date | None:
+    """The first date after `on` on which the certificate stops being in force (None: never)."""
+    day = on.isoformat()
+    for start, status, _expires, _reason in timeline:
+        if start > day and status != IN_FORCE:
+            return date.fromisoformat(start)
+    return None
+
+
+def coverage(views: Views, code: str, on: date, policy: Policy) -> Coverage:
+    """Districts by shifts, with the CIT officers in force in each cell, gaps and forecast."""
+    agency = _agency(views, code)
+    horizon = on + timedelta(days=365)
+    last_day: dict[tuple[str, str], date] = {}
+    count: dict[tuple[str, str], int] = defaultdict(int)
+    certified: set[str] = set()
+    for row in store.query(
+        views,
+        CERTIFICATE_COLUMNS + "WHERE c.agency_code = ? AND c.credential = ? AND o.role = ?",
+        (agency["code"], Credential.CIT_OFFICER.value, OfficerRole.PATROL_OFFICER.value),
+    ):
+        timeline = json.loads(row["timeline"])
+        if status_on(timeline, on)[0] != IN_FORCE or row["officer_id"] in certified:
+            continue
+        certified.add(row["officer_id"])
+        cell = (row["district"], row["shift"])
+        count[cell] += 1
+        until = _in_force_until(timeline, on) or date.max
+        last_day[cell] = max(last_day.get(cell, on), until)
+    patrol = store.query(
+        views,
+        "SELECT COUNT(*) AS n FROM rm_officers WHERE agency_code = ? AND role = ?",
+        (agency["code"], OfficerRole.PATROL_OFFICER.value),
+    )[0]["n"]
+    cells = []
+    for district in agency["districts"]:
+        for shift in agency["shifts"]:
+            cell = (district, shift)
+            if count[cell] == 0:
+                opens: date | None = on
+            else:
+                opens = last_day[cell] if last_day[cell] <= horizon else None
+            cells.append(
+                CoverageCell(
+                    district=district, shift=shift, cit_officers=count[cell], gap_opens_on=opens
+                )
+            )
+    share = len(certified) / patrol if patrol else 0.0
+    return Coverage(
+        agency_code=agency["code"],
+        on=on,
+        districts=agency["districts"],
+        shifts=agency["shifts"],
+        cells=cells,
+        gaps=[c for c in cells if c.cit_officers == 0],
+        patrol_officers=patrol,
+        certified_patrol_officers=len(certified),
+        share=round(share, 4),
+        target=policy.coverage_target,
+        meets_target=patrol > 0 and share >= policy.coverage_target,
+    )
+
+
+def expiring(views: Views, code: str, on: date, within_days: int, policy: Policy) -> list[Expiring]:
+    """Certificates in force on `on` that expire within `within_days`, soonest first."""
+    if not 0 <= within_days <= MAX_WINDOW_DAYS:
+        raise InvalidInput(f"within_days must be between 0 and {MAX_WINDOW_DAYS}")
+    agency = _agency(views, code)
+    until = on + timedelta(days=within_days)
+    found = []
+    for row in store.query(
+        views,
+        CERTIFICATE_COLUMNS + "WHERE c.agency_code = ? AND c.expires_on >= ?",
+        (agency["code"], on.isoformat()),
+    ):
+        status = _certification(row, on)
+        if not status.in_force or status.expires_on is None or status.expires_on > until:
+            continue
+        hours = float(row["ce_hours"])
+        found.append(
+            Expiring(
+                number=status.number,
+                credential=status.credential,
+                officer_id=status.officer_id,
+                name=status.holder_name,
+                expires_on=status.expires_on,
+                days_left=(status.expires_on - on).days,
+                ce_hours=hours,
+                ce_hours_lacking=max(0.0, policy.renewal_ce_hours - hours),
+            )
+        )
+    return sorted(found, key=lambda e: (e.expires_on, e.number))
+
+
+def tiers(views: Views, on: date) -> list[AgencyTier]:
+    """For each agency: state-certified, in-house only, or none. The public's question."""
+    in_force: dict[str, set[str]] = defaultdict(set)
+    for row in store.query(
+        views,
+        "SELECT agency_code, officer_id, timeline FROM rm_certificates "
+        "WHERE agency_code IS NOT NULL",
+    ):
+        if status_on(json.loads(row["timeline"]), on)[0] == IN_FORCE:
+            in_force[row["agency_code"]].add(row["officer_id"])
+    result = []
+    for agency in store.query(views, "SELECT * FROM rm_agencies ORDER BY code"):
+        officers = len(in_force[agency["code"]])
+        tier = (
+            "state_certified"
+            if officers
+            else ("in_house_only" if agency["in_house_course"] else "none")
+        )
+        result.append(
+            AgencyTier(
+                code=agency["code"],
+                name=agency["name"],
+                region=agency["region"],
+                tier=tier,
+                officers_in_force=officers,
+                in_house_course=bool(agency["in_house_course"]),
+            )
+        )
+    return result
+
+
+# --------------------------------------------------------------- for auditors
+
+
+def timeline(views: Views, officer_id: str) -> list[TimelineEntry]:
+    """Every event about an officer, in log order, with effective date, recorded time, actor."""
+    rows = store.query(
+        views, "SELECT * FROM rm_timeline WHERE officer_id = ? ORDER BY position", (officer_id,)
+    )
+    return [TimelineEntry(**{**row, "details": json.loads(row["details"])}) for row in rows]
+
+
+def changes(views: Views, code: str, *, after: int = 0, limit: int = 100) -> list[Change]:
+    """The agency's change feed after a cursor (`seq`), oldest first."""
+    if after < 0 or not 1 <= limit <= 1000:
+        raise InvalidInput("after must be >= 0 and limit between 1 and 1000")
+    agency = _agency(views, code)
+    rows = store.query(
+        views,
+        "SELECT * FROM rm_changes WHERE agency_code = ? AND seq > ? ORDER BY seq LIMIT ?",
+        (agency["code"], after, limit),
+    )
+    return [Change(**row) for row in rows]

@@ -1,0 +1,79 @@
+"""Rebuilding the read models from the first event, and replaying the log as recorded on a day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import orjson
+from eventsourcing.persistence import StoredEvent
+
+from registry.application import Registry
+from registry.config import Settings
+from registry.domain.errors import Conflict
+from registry.projections import store
+from registry.projections.runner import Progress, Runner
+
+#: Notifications copied per transaction when replaying into a scratch database.
+COPY_BATCH = 2000
+
+
+def rebuild(app: Registry, *, progress: Progress | None = None) -> int:
+    """Drop every read model and apply the whole log again; return the events read."""
+    runner = Runner(app)
+    for projection in runner.projections:
+        store.drop(runner.views, projection.name)
+        projection.forget()
+    return runner.catch_up(progress=progress)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a replay copied: the events recorded by the cutoff, and where they went."""
+
+    database: str
+    cutoff: datetime
+    events: int
+    skipped: int
+
+
+def replay_as_recorded(
+    app: Registry, day: date, into: str, *, progress: Progress | None = None
+) -> Replay:
+    """Copy the events recorded by the end of `day` into an empty scratch database and
+    build the read models there: the registry exactly as it stood that day."""
+    cutoff = app.end_of_day(day)
+    scratch = Registry(Settings(database=into, timezone=app.settings.timezone, policy=app.policy))
+    try:
+        if scratch.position():
+            raise Conflict(f"the scratch database {into} is not empty; give a new one")
+        copied = skipped = 0
+        start = 1
+        while True:
+            batch = app.recorder.select_notifications(start=start, limit=COPY_BATCH)
+            if not batch:
+                break
+            keep = [n for n in batch if _recorded_at(n.state) <= cutoff]
+            skipped += len(batch) - len(keep)
+            scratch.recorder.insert_events(
+                [
+                    StoredEvent(
+                        originator_id=n.originator_id,
+                        originator_version=n.originator_version,
+                        topic=n.topic,
+                        state=n.state,
+                    )
+                    for n in keep
+                ]
+            )
+            copied += len(keep)
+            start = batch[-1].id + 1
+        Runner(scratch).catch_up(progress=progress)
+        return Replay(database=into, cutoff=cutoff, events=copied, skipped=skipped)
+    finally:
+        scratch.close()
+
+
+def _recorded_at(state: bytes) -> datetime:
+    """When an event was recorded, read from its stored state without decoding the rest."""
+    return datetime.fromisoformat(orjson.loads(state)["timestamp"]["_data_"])
