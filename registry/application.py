@@ -3,44 +3,46 @@
 Each command loads aggregates, calls one domain method, saves, and returns a
 `Receipt` of plain values. Commands are idempotent by command id, refuse stale
 versions, and retry when a concurrent writer got there first, so no update is
-ever lost.
+ever lost. A batch of commands is decided against one unit of work and saved in
+one transaction (`Registry.execute_batch`); both paths share each command's
+decide function (`registry.decisions`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
-import secrets
 import time as time_module
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
-from pydantic import ValidationError
 
 from registry.config import Settings
+from registry.decisions import Context, Decide, decider
+from registry.decisions import parse as parse  # part of this module's API (the CLI uses it)
 from registry.domain import commands as c
-from registry.domain import rules
 from registry.domain.agency import Academy, Agency
 from registry.domain.errors import (
     Conflict,
     IdempotencyConflict,
     InvalidInput,
     NotFound,
-    RuleViolation,
-    StaleVersion,
+    RegistryError,
 )
 from registry.domain.officer import CertificateView, Officer
-from registry.domain.records import CommandRecord, Index, key_id
-from registry.domain.values import Actor, Credential, OfficerRole, PostStatus
+from registry.domain.records import CommandRecord, key_id
+from registry.domain.values import Actor, OfficerRole, PostStatus
 from registry.storage import persistence_env, register_transcodings
+from registry.unit_of_work import UnitOfWork
 
-A = TypeVar("A", bound=Aggregate)
+log = logging.getLogger(__name__)
 
 #: Attempts at a command when concurrent writers keep getting there first.
 MAX_ATTEMPTS = 16
@@ -61,15 +63,22 @@ class Receipt:
     replayed: bool = False
 
 
-@dataclass
-class Decision:
-    """The aggregates a command changed, and which one the receipt is about."""
+@dataclass(frozen=True)
+class BatchItem:
+    """One command of a batch: who asks for it, and an optional idempotency key."""
 
-    aggregates: list[Aggregate]
-    subject: Aggregate
-    certificate_number: str | None = None
-    expires_on: date | None = None
-    flags: list[str] = field(default_factory=list)
+    command: c.Command
+    actor: Actor
+    command_id: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A decided command before it is saved: its receipt (position 0) and new events."""
+
+    receipt: Receipt
+    events: list[DomainEventProtocol[UUID]]
 
 
 @dataclass(frozen=True)
@@ -102,22 +111,6 @@ class HistoryEntry:
     details: dict[str, Any]
 
 
-def parse(command: type[c.Command], data: dict[str, Any]) -> Any:
-    """Build a command from raw input, turning pydantic's errors into one clear InvalidInput."""
-    try:
-        return command.model_validate(data)
-    except ValidationError as e:
-        raise InvalidInput(_describe(e)) from None
-
-
-def _describe(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "input"
-        parts.append(f"{where}: {item['msg']}")
-    return "; ".join(parts)
-
-
 class Registry(Application[UUID]):
     """The CIT Registry application service."""
 
@@ -142,28 +135,65 @@ class Registry(Application[UUID]):
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
 
+    # ------------------------------------------------------------- commands
+
+    def execute(
+        self,
+        cmd: c.Command,
+        actor: Actor,
+        *,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        """Carry out any command: decide it, save it, and return the receipt."""
+        return self._run(cmd, actor, self._decider(cmd, actor, expected_version), command_id)
+
+    def execute_batch(self, items: Sequence[BatchItem]) -> list[Receipt | RegistryError]:
+        """Carry out many commands and save them all in one transaction.
+
+        The commands are decided in order against one unit of work, so a later one
+        sees what an earlier one changed. A refused command gets its error in its
+        slot and adds nothing. A command id already carried out, in the log or
+        earlier in the batch, is replayed. If a concurrent writer saved first, the
+        batch is carried out again one command at a time.
+        """
+        uow = UnitOfWork(self.repository, self.recorder)
+        outcomes: list[Outcome | RegistryError] = []
+        for item in items:
+            try:
+                decide = self._decider(item.command, item.actor, item.expected_version)
+                outcomes.append(
+                    self._decide(uow, item.command, item.actor, decide, item.command_id)
+                )
+            except RegistryError as error:
+                outcomes.append(error)
+                # Domain methods check every rule before they trigger their one event.
+                if uow.pending():
+                    log.error("refused %s left events behind", type(item.command).__name__)
+                    return self._one_by_one(items)
+        if uow.pending():
+            log.error("a command of the batch changed an aggregate it did not declare")
+            return self._one_by_one(items)
+        events = [e for o in outcomes if isinstance(o, Outcome) for e in o.events]
+        try:
+            recordings = self.save(*events) if events else []
+        except IntegrityError:
+            return self._one_by_one(items)
+        positions = {
+            (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
+            for r in recordings
+        }
+        replayed = any(isinstance(o, Outcome) and o.receipt.replayed for o in outcomes)
+        head = self.position() if replayed else 0
+        return [o if isinstance(o, RegistryError) else placed(o, positions, head) for o in outcomes]
+
     # ------------------------------------------------------------- agencies
 
     def register_agency(
         self, cmd: c.RegisterAgency, actor: Actor, *, command_id: str | None = None
     ) -> Receipt:
-        def decide() -> Decision:
-            on = self._effective(cmd.effective_on)
-            if self._exists(key_id("agency", cmd.code)):
-                raise RuleViolation(rules.AGENCY_UNIQUE, f"agency {cmd.code} is already registered")
-            agency = Agency(
-                code=cmd.code,
-                name=cmd.name,
-                region=cmd.region,
-                districts=list(cmd.districts),
-                shifts=list(cmd.shifts),
-                in_house_course=cmd.in_house_course,
-                effective_on=on,
-                actor=actor,
-            )
-            return Decision([agency], agency)
-
-        return self._run(cmd, actor, decide, command_id)
+        """Register an agency under a code no other agency has."""
+        return self.execute(cmd, actor, command_id=command_id)
 
     def update_agency(
         self,
@@ -173,89 +203,28 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        def decide() -> Decision:
-            on = self._effective(cmd.effective_on)
-            agency = self._check_version(self.agency(cmd.code), expected_version)
-            agency.update(
-                name=cmd.name or agency.name,
-                region=cmd.region or agency.region,
-                districts=list(cmd.districts or agency.districts),
-                shifts=list(cmd.shifts or agency.shifts),
-                in_house_course=(
-                    agency.in_house_course if cmd.in_house_course is None else cmd.in_house_course
-                ),
-                effective_on=on,
-                actor=actor,
-            )
-            return Decision([agency], agency)
-
-        return self._run(cmd, actor, decide, command_id)
+        """Change an agency's details; fields left out keep their values."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def register_academy(
         self, cmd: c.RegisterAcademy, actor: Actor, *, command_id: str | None = None
     ) -> Receipt:
-        def decide() -> Decision:
-            on = self._effective(cmd.effective_on)
-            if self._exists(key_id("academy", cmd.code)):
-                raise RuleViolation(
-                    rules.ACADEMY_UNIQUE, f"academy {cmd.code} is already registered"
-                )
-            academy = Academy(
-                code=cmd.code,
-                name=cmd.name,
-                state_certified=cmd.state_certified,
-                effective_on=on,
-                actor=actor,
-            )
-            return Decision([academy], academy)
-
-        return self._run(cmd, actor, decide, command_id)
+        """Register an academy under a code no other academy has."""
+        return self.execute(cmd, actor, command_id=command_id)
 
     def change_academy_certification(
         self, cmd: c.ChangeAcademyCertification, actor: Actor, *, command_id: str | None = None
     ) -> Receipt:
-        def decide() -> Decision:
-            on = self._effective(cmd.effective_on)
-            academy = self.academy(cmd.code)
-            academy.change_certification(
-                state_certified=cmd.state_certified, reason=cmd.reason, effective_on=on, actor=actor
-            )
-            return Decision([academy], academy)
-
-        return self._run(cmd, actor, decide, command_id)
+        """Certify an academy, or withdraw its certification, from a date."""
+        return self.execute(cmd, actor, command_id=command_id)
 
     # -------------------------------------------------------------- officers
 
     def enrol_officer(
         self, cmd: c.EnrolOfficer, actor: Actor, *, command_id: str | None = None
     ) -> Receipt:
-        def decide() -> Decision:
-            on = self._effective(cmd.effective_on)
-            agency = self.agency(cmd.agency_code)
-            if self._exists(key_id("post-number", cmd.post_number)):
-                raise RuleViolation(
-                    rules.POST_NUMBER_UNIQUE, f"POST number {cmd.post_number} is already enrolled"
-                )
-            if cmd.patrol_experience_began_on > on:
-                raise RuleViolation(
-                    rules.DATE_ORDER, "patrol experience cannot begin after the enrolment date"
-                )
-            self._check_post(agency, cmd.district, cmd.shift)
-            officer = Officer(
-                post_number=cmd.post_number,
-                name=cmd.name,
-                agency_code=agency.code,
-                role=cmd.role,
-                patrol_experience_began_on=cmd.patrol_experience_began_on,
-                district=cmd.district,
-                shift=cmd.shift,
-                effective_on=on,
-                actor=actor,
-            )
-            index = Index.claim("post-number", cmd.post_number, officer.id)
-            return Decision([officer, index], officer)
-
-        return self._run(cmd, actor, decide, command_id)
+        """Enrol an officer under a POST number no one else has."""
+        return self.execute(cmd, actor, command_id=command_id)
 
     def record_training(
         self,
@@ -265,26 +234,8 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        def act(officer: Officer) -> Decision:
-            completed_on = self._effective(cmd.completed_on)
-            academy = self.academy(cmd.academy_code)
-            officer.record_training(
-                kind=cmd.kind,
-                hours=cmd.hours,
-                academy_code=academy.code,
-                academy_state_certified=academy.is_state_certified_on(completed_on),
-                began_on=cmd.began_on,
-                completed_on=completed_on,
-                volunteered=cmd.volunteered,
-                policy=self.policy,
-                actor=actor,
-            )
-            flags = [] if cmd.volunteered else ["mandated"]
-            if not academy.is_state_certified_on(completed_on):
-                flags.append("academy-not-state-certified")
-            return Decision([officer], officer, flags=flags)
-
-        return self._officer_command(cmd, cmd.officer, actor, act, command_id, expected_version)
+        """Record a completed training."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def record_exam(
         self,
@@ -294,12 +245,8 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        def act(officer: Officer) -> Decision:
-            taken_on = self._effective(cmd.taken_on)
-            officer.record_exam(kind=cmd.kind, passed=cmd.passed, taken_on=taken_on, actor=actor)
-            return Decision([officer], officer)
-
-        return self._officer_command(cmd, cmd.officer, actor, act, command_id, expected_version)
+        """Record a State CIT exam result."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def issue_certificate(
         self,
@@ -309,25 +256,8 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        def act(officer: Officer) -> Decision:
-            on = self._effective(cmd.effective_on)
-            number = cmd.number or self._new_certificate_number(cmd.credential)
-            if self._exists(key_id("certificate", number)):
-                raise RuleViolation(
-                    rules.CERTIFICATE_NUMBER_UNIQUE, f"certificate number {number} is taken"
-                )
-            expires_on = officer.issue_certificate(
-                number=number,
-                credential=cmd.credential,
-                effective_on=on,
-                policy=self.policy,
-                actor=actor,
-            )
-            index = Index.claim("certificate", number, officer.id)
-            flags = ["mandated"] if officer.certificates[number].mandated else []
-            return Decision([officer, index], officer, number, expires_on, flags)
-
-        return self._officer_command(cmd, cmd.officer, actor, act, command_id, expected_version)
+        """Issue a certificate, numbered by the registry or brought in from a legacy roster."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def renew_certificate(
         self,
@@ -337,14 +267,8 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        def act(officer: Officer) -> Decision:
-            on = self._effective(cmd.effective_on)
-            expires_on = officer.renew(
-                number=cmd.number, effective_on=on, policy=self.policy, actor=actor
-            )
-            return Decision([officer], officer, cmd.number, expires_on)
-
-        return self._officer_command(cmd, cmd.number, actor, act, command_id, expected_version)
+        """Renew a certificate for another cycle."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def suspend_certificate(
         self,
@@ -354,7 +278,8 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        return self._state_action(cmd, "suspend", actor, command_id, expected_version)
+        """The state suspends a certificate."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def reinstate_certificate(
         self,
@@ -364,7 +289,8 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        return self._state_action(cmd, "reinstate", actor, command_id, expected_version)
+        """The state lifts a suspension."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def revoke_certificate(
         self,
@@ -374,24 +300,8 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        return self._state_action(cmd, "revoke", actor, command_id, expected_version)
-
-    def _state_action(
-        self,
-        cmd: c.SuspendCertificate,
-        method: str,
-        actor: Actor,
-        command_id: str | None,
-        expected_version: int | None,
-    ) -> Receipt:
-        def act(officer: Officer) -> Decision:
-            on = self._effective(cmd.effective_on)
-            getattr(officer, method)(
-                number=cmd.number, reason=cmd.reason, effective_on=on, actor=actor
-            )
-            return Decision([officer], officer, cmd.number)
-
-        return self._officer_command(cmd, cmd.number, actor, act, command_id, expected_version)
+        """The state revokes a certificate."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def change_post_status(
         self,
@@ -401,12 +311,8 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        def act(officer: Officer) -> Decision:
-            on = self._effective(cmd.effective_on)
-            officer.change_post_status(status=cmd.status, effective_on=on, actor=actor)
-            return Decision([officer], officer)
-
-        return self._officer_command(cmd, cmd.officer, actor, act, command_id, expected_version)
+        """Record a change of the officer's POST certification status."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def assign_officer(
         self,
@@ -416,16 +322,8 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        def act(officer: Officer) -> Decision:
-            on = self._effective(cmd.effective_on)
-            code = officer.agency_on(on)
-            if code is None:
-                raise RuleViolation(rules.UNASSOCIATED, f"officer is with no agency on {on}")
-            self._check_post(self.agency(code), cmd.district, cmd.shift)
-            officer.assign(district=cmd.district, shift=cmd.shift, effective_on=on, actor=actor)
-            return Decision([officer], officer)
-
-        return self._officer_command(cmd, cmd.officer, actor, act, command_id, expected_version)
+        """Assign an officer to a district and shift of their agency."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def separate_officer(
         self,
@@ -435,21 +333,8 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        def act(officer: Officer) -> Decision:
-            on = self._effective(cmd.effective_on)
-            if cmd.new_agency_code:
-                self.agency(cmd.new_agency_code)
-            officer.separate(
-                reason=cmd.reason,
-                investigation_open=cmd.investigation_open,
-                new_agency_code=cmd.new_agency_code,
-                effective_on=on,
-                actor=actor,
-            )
-            flags = ["investigation-open"] if cmd.investigation_open else []
-            return Decision([officer], officer, flags=flags)
-
-        return self._officer_command(cmd, cmd.officer, actor, act, command_id, expected_version)
+        """Report that an officer left their agency."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def transfer_officer(
         self,
@@ -459,20 +344,8 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        def act(officer: Officer) -> Decision:
-            on = self._effective(cmd.effective_on)
-            agency = self.agency(cmd.agency_code)
-            self._check_post(agency, cmd.district, cmd.shift)
-            officer.join(
-                agency_code=agency.code,
-                district=cmd.district,
-                shift=cmd.shift,
-                effective_on=on,
-                actor=actor,
-            )
-            return Decision([officer], officer)
-
-        return self._officer_command(cmd, cmd.officer, actor, act, command_id, expected_version)
+        """A receiving agency takes on an officer who has separated."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def correct_record(
         self,
@@ -482,29 +355,8 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        def act(officer: Officer) -> Decision:
-            kind = officer.kind_of_record(cmd.corrects_version)
-            schema = c.AMENDMENTS.get(kind or "")
-            if cmd.amendments and schema is None:
-                raise RuleViolation(
-                    rules.CORRECTION_TARGET,
-                    f"version {cmd.corrects_version} ({kind or 'no record'}) can only be voided",
-                )
-            amendments = (
-                parse(schema, cmd.amendments).model_dump(exclude_unset=True) if schema else {}
-            )
-            for value in amendments.values():
-                if isinstance(value, date):
-                    self._effective(value)
-            officer.correct(
-                corrects_version=cmd.corrects_version,
-                reason=cmd.reason,
-                amendments=amendments,
-                actor=actor,
-            )
-            return Decision([officer], officer)
-
-        return self._officer_command(cmd, cmd.officer, actor, act, command_id, expected_version)
+        """Void the record made at a version, or amend some of its fields."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     def withhold_record(
         self,
@@ -514,40 +366,22 @@ class Registry(Application[UUID]):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        def act(officer: Officer) -> Decision:
-            on = self._effective(cmd.effective_on)
-            officer.mark_withheld(
-                withheld=cmd.withheld, reason=cmd.reason, effective_on=on, actor=actor
-            )
-            return Decision([officer], officer)
-
-        return self._officer_command(cmd, cmd.officer, actor, act, command_id, expected_version)
+        """Withhold an officer's public record, or release it."""
+        return self.execute(cmd, actor, command_id=command_id, expected_version=expected_version)
 
     # --------------------------------------------------------------- queries
 
     def agency(self, code: str) -> Agency:
-        return self._get(key_id("agency", code.strip().upper()), f"agency {code}")
+        """An agency as it stands now, by its code."""
+        return self._unit().agency(code)
 
     def academy(self, code: str) -> Academy:
-        return self._get(key_id("academy", code.strip().upper()), f"academy {code}")
+        """An academy as it stands now, by its code."""
+        return self._unit().academy(code)
 
     def officer_id(self, ref: str) -> UUID:
         """Find an officer by registry id, POST number or certificate number."""
-        ref = ref.strip()
-        try:
-            officer_id = UUID(ref)
-        except ValueError:
-            pass
-        else:
-            if self._exists(officer_id):
-                return officer_id
-        for kind in ("post-number", "certificate"):
-            try:
-                index: Index = self.repository.get(key_id(kind, ref.upper()))
-            except AggregateNotFoundError:
-                continue
-            return index.target_id
-        raise NotFound(f"no officer with registry id, POST number or certificate number {ref!r}")
+        return self._unit().officer_id(ref)
 
     def officer(self, ref: str, *, as_recorded_at: datetime | None = None) -> Officer:
         """The officer aggregate, as it stands now or as it was recorded at a moment."""
@@ -622,111 +456,110 @@ class Registry(Application[UUID]):
 
     # ------------------------------------------------------------- machinery
 
+    def _decider(self, cmd: c.Command, actor: Actor, expected_version: int | None) -> Decide:
+        return decider(Context(self.policy, self.clock), cmd, actor, expected_version)
+
+    def _unit(self) -> UnitOfWork:
+        return UnitOfWork(self.repository, self.recorder)
+
     def _run(
         self,
         cmd: c.Command,
         actor: Actor,
-        decide: Callable[[], Decision],
+        decide: Decide,
         command_id: str | None,
     ) -> Receipt:
         """Decide and save, idempotently, retrying when a concurrent writer won the race."""
-        digest = hashlib.sha256(
-            f"{type(cmd).__name__}:{cmd.model_dump_json()}".encode()
-        ).hexdigest()
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
                 # Back off with jitter so that writers who collided do not collide again.
                 time_module.sleep(random.uniform(0, min(0.2, 0.002 * 2**attempt)))
-            if command_id is not None:
-                previous = self._previous(command_id, digest)
-                if previous is not None:
-                    return previous
-            decision = decide()
-            receipt = Receipt(
-                id=str(decision.subject.id),
-                version=decision.subject.version,
-                position=0,
-                certificate_number=decision.certificate_number,
-                expires_on=decision.expires_on,
-                flags=decision.flags,
-            )
-            aggregates: list[Aggregate] = list(decision.aggregates)
-            if command_id is not None:
-                result = asdict(receipt)
-                del result["position"], result["replayed"]
-                aggregates.append(
-                    CommandRecord.record(command_id, type(cmd).__name__, digest, result, actor)
-                )
+            outcome = self._decide(self._unit(), cmd, actor, decide, command_id)
+            if outcome.receipt.replayed:
+                return replace(outcome.receipt, position=self.position())
             try:
-                recordings = self.save(*aggregates)
+                recordings = self.save(*outcome.events)
             except IntegrityError:
                 continue
             position = max(r.notification.id for r in recordings)
-            return Receipt(**{**asdict(receipt), "position": position})
+            return replace(outcome.receipt, position=position)
         raise Conflict(f"gave up after {MAX_ATTEMPTS} attempts: the record is busy, try again")
 
-    def _previous(self, command_id: str, digest: str) -> Receipt | None:
+    def _decide(
+        self,
+        uow: UnitOfWork,
+        cmd: c.Command,
+        actor: Actor,
+        decide: Decide,
+        command_id: str | None,
+    ) -> Outcome:
+        """Decide one command in `uow` and collect its events (with its command record)."""
+        digest = _digest(cmd)
+        if command_id is not None:
+            previous = self._previous(uow, command_id, digest)
+            if previous is not None:
+                return Outcome(previous, [])
+        decision = decide(uow)
+        receipt = Receipt(
+            id=str(decision.subject.id),
+            version=decision.subject.version,
+            position=0,
+            certificate_number=decision.certificate_number,
+            expires_on=decision.expires_on,
+            flags=decision.flags,
+        )
+        aggregates: list[Aggregate] = list(decision.aggregates)
+        if command_id is not None:
+            result = asdict(receipt)
+            del result["position"], result["replayed"]
+            aggregates.append(
+                CommandRecord.record(command_id, type(cmd).__name__, digest, result, actor)
+            )
+        uow.add(aggregates)
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        return Outcome(receipt, events)
+
+    def _previous(self, uow: UnitOfWork, command_id: str, digest: str) -> Receipt | None:
         if not command_id.strip() or len(command_id) > 200:
             raise InvalidInput("a command id must be 1 to 200 characters")
-        try:
-            record: CommandRecord = self.repository.get(key_id("command", command_id))
-        except AggregateNotFoundError:
+        record: CommandRecord | None = uow.find(key_id("command", command_id))
+        if record is None:
             return None
         if record.digest != digest:
             raise IdempotencyConflict(
                 f"command id {command_id!r} was already used for a different {record.name} command"
             )
-        return Receipt(**record.result, position=self.position(), replayed=True)
+        return Receipt(**record.result, position=0, replayed=True)
 
-    def _officer_command(
-        self,
-        cmd: c.Command,
-        ref: str,
-        actor: Actor,
-        act: Callable[[Officer], Decision],
-        command_id: str | None,
-        expected_version: int | None,
-    ) -> Receipt:
-        def decide() -> Decision:
-            officer = self._check_version(self.officer(ref), expected_version)
-            return act(officer)
+    def _one_by_one(self, items: Sequence[BatchItem]) -> list[Receipt | RegistryError]:
+        """Carry out a batch one command at a time, each in its own transaction."""
+        results: list[Receipt | RegistryError] = []
+        for item in items:
+            try:
+                receipt = self.execute(
+                    item.command,
+                    item.actor,
+                    command_id=item.command_id,
+                    expected_version=item.expected_version,
+                )
+            except RegistryError as error:
+                results.append(error)
+            else:
+                results.append(receipt)
+        return results
 
-        return self._run(cmd, actor, decide, command_id)
 
-    def _check_version(self, aggregate: A, expected_version: int | None) -> A:
-        if expected_version is not None and aggregate.version != expected_version:
-            raise StaleVersion(
-                f"record is at version {aggregate.version}, the command expected "
-                f"{expected_version}: reload and try again"
-            )
-        return aggregate
+def _digest(cmd: c.Command) -> str:
+    """What a command id stands for: the command's class and content."""
+    return hashlib.sha256(f"{type(cmd).__name__}:{cmd.model_dump_json()}".encode()).hexdigest()
 
-    def _effective(self, day: date | None) -> date:
-        today = self.clock()
-        day = day or today
-        if day > today:
-            raise RuleViolation(
-                rules.FUTURE_DATE, f"effective date {day} is in the future (today is {today})"
-            )
-        return day
 
-    def _check_post(self, agency: Agency, district: str | None, shift: str | None) -> None:
-        if (district is None) != (shift is None):
-            raise InvalidInput("give both a district and a shift, or neither")
-        if district is not None and shift is not None:
-            agency.check_post(district, shift)
+def placed(outcome: Outcome, positions: dict[tuple[UUID, int], int], head: int) -> Receipt:
+    """The receipt of a saved command with the log position of its last event.
 
-    def _new_certificate_number(self, credential: Credential) -> str:
-        prefix = {"cit_officer": "CIT", "cit_telecommunicator": "CITT", "cit_youth": "CITY"}
-        alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-        serial = "".join(secrets.choice(alphabet) for _ in range(8))
-        return f"{self.policy.state}-{prefix[credential.value]}-{serial}"
-
-    def _exists(self, aggregate_id: UUID) -> bool:
-        return bool(self.recorder.select_events(aggregate_id, limit=1))
-
-    def _get(self, aggregate_id: UUID, what: str) -> Any:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            raise NotFound(f"{what} is not registered") from None
+    A replayed command wrote nothing: it gets `head`, the log position after the batch.
+    """
+    if outcome.receipt.replayed or not outcome.events:
+        return replace(outcome.receipt, position=head)
+    position = max(positions[(e.originator_id, e.originator_version)] for e in outcome.events)
+    return replace(outcome.receipt, position=position)
