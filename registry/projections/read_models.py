@@ -51,6 +51,10 @@ AGENCY_EVENTS = [Agency.Registered, Agency.Updated]
 TOPICS = frozenset(get_topic(cls) for cls in (*OFFICER_EVENTS, *AGENCY_EVENTS))
 
 #: Events that change a certificate's status, and the change-feed kind each one records.
+INSERT_CHANGE = (
+    "INSERT INTO rm_changes (position, agency_code, certificate_number, officer_id, kind,"
+    " effective_on, recorded_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 CERTIFICATE_CHANGES = {
     Officer.CertificateIssued: "issued",
     Officer.CertificateRenewed: "renewed",
@@ -96,18 +100,30 @@ class ReadModels:
         self.app = app
         self.views = views
         self.cache_size = cache_size
+        self.zone = app.settings.zone()
         self._officers: OrderedDict[UUID, Officer] = OrderedDict()
+        self._swept_through: date | None = None
 
     def forget(self) -> None:
-        """Drop cached aggregates (after a rolled-back batch they may be ahead of the rows)."""
+        """Drop cached state (after a rolled-back batch it may be ahead of the rows)."""
         self._officers.clear()
+        self._swept_through = None
 
     def apply(self, cursor: Any, events: Iterable[tuple[int, Any]]) -> None:
-        """Apply a batch of (position, event) inside the caller's transaction."""
-        touched: dict[UUID, Officer] = {}
-        timeline_rows: list[tuple[Any, ...]] = []
-        change_rows: list[tuple[Any, ...]] = []
+        """Apply a batch of (position, event) inside the caller's transaction.
+
+        Before the first event recorded on a new day, expiries due by that day are
+        swept into the change feed, so a rebuild notes the same lapses, with the
+        same knowledge, as the runner did when it followed the log day by day.
+        """
+        pending = _Pending()
+        if self._swept_through is None:
+            self._swept_through = self._load_swept_through(cursor)
         for position, event in events:
+            day = min(event.timestamp.astimezone(self.zone).date(), self.app.clock())
+            if self._swept_through is None or day > self._swept_through:
+                self._flush(cursor, pending)
+                self.sweep(cursor, day)
             if isinstance(event, Agency.Registered | Agency.Updated):
                 self._agency(cursor, event)
                 continue
@@ -115,24 +131,22 @@ class ReadModels:
             before = officer.agency_on(None) if officer else None
             officer = event.mutate(officer)
             self._remember(officer)
-            touched[officer.id] = officer
-            timeline_rows.append(self._timeline_row(position, event))
-            change_rows.extend(self._changes(position, event, officer, before))
+            pending.officers[officer.id] = officer
+            pending.timeline.append(self._timeline_row(position, event))
+            pending.changes.extend(self._changes(position, event, officer, before))
+        self._flush(cursor, pending)
+
+    def _flush(self, cursor: Any, pending: _Pending) -> None:
         store.execute_many(
             self.views,
             cursor,
             "INSERT INTO rm_timeline VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            timeline_rows,
+            pending.timeline,
         )
-        store.execute_many(
-            self.views,
-            cursor,
-            "INSERT INTO rm_changes (position, agency_code, certificate_number, officer_id, kind,"
-            " effective_on, recorded_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            change_rows,
-        )
-        for officer in touched.values():
+        store.execute_many(self.views, cursor, INSERT_CHANGE, pending.changes)
+        for officer in pending.officers.values():
             self._write_officer(cursor, officer)
+        pending.clear()
 
     # ----------------------------------------------------------------- agencies
 
@@ -299,50 +313,72 @@ class ReadModels:
     def sweep(self, cursor: Any, today: date) -> int:
         """Add an 'expired' change for each certificate whose expiry date has passed.
 
-        Expiry is not an event: it happens when a date passes. The runner sweeps
-        after catching up, so followers of the change feed hear of a lapse the day
-        it happens. Each expiry is noted once.
+        Expiry is not an event: it happens when a date passes. Each expiry is noted
+        once, when the log first reaches a day on or after it (the first event recorded
+        that day), so the change feed is a function of the log alone and a rebuild
+        gives exactly the same entries.
         """
-        due = [
-            row
-            for row in store.query(
-                self.views,
-                "SELECT c.number, c.officer_id, c.agency_code, c.expires_on, c.timeline "
-                "FROM rm_certificates c WHERE c.expires_on IS NOT NULL AND c.expires_on <= ? "
-                "AND (c.expiry_noted IS NULL OR c.expiry_noted < c.expires_on)",
-                (today.isoformat(),),
-            )
-        ]
-        rows = []
-        for row in due:
-            status = status_on(json.loads(row["timeline"]), date.fromisoformat(row["expires_on"]))
-            if status[0] == CertificateStatus.EXPIRED.value:
-                rows.append(
-                    (
-                        None,
-                        row["agency_code"],
-                        row["number"],
-                        row["officer_id"],
-                        "expired",
-                        row["expires_on"],
-                        None,
-                        "not renewed by its expiry date",
-                    )
-                )
-        store.execute_many(
+        due = store.fetch(
             self.views,
             cursor,
-            "INSERT INTO rm_changes (position, agency_code, certificate_number, officer_id, kind,"
-            " effective_on, recorded_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+            "SELECT number, officer_id, agency_code, expires_on, timeline FROM rm_certificates "
+            "WHERE expires_on IS NOT NULL AND expires_on <= ? "
+            "AND (expiry_noted IS NULL OR expiry_noted < expires_on)",
+            (today.isoformat(),),
         )
+        rows = [
+            (
+                None,
+                row["agency_code"],
+                row["number"],
+                row["officer_id"],
+                "expired",
+                row["expires_on"],
+                None,
+                "not renewed by its expiry date",
+            )
+            for row in due
+            if status_on(json.loads(row["timeline"]), date.fromisoformat(row["expires_on"]))[0]
+            == CertificateStatus.EXPIRED.value
+        ]
+        store.execute_many(self.views, cursor, INSERT_CHANGE, rows)
         store.execute_many(
             self.views,
             cursor,
             "UPDATE rm_certificates SET expiry_noted = expires_on WHERE number = ?",
             [(row["number"],) for row in due],
         )
+        if self._swept_through is None or today > self._swept_through:
+            self._swept_through = today
+            store.execute(
+                self.views,
+                cursor,
+                "INSERT INTO rm_meta VALUES ('swept_through', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (today.isoformat(),),
+            )
         return len(rows)
+
+    def _load_swept_through(self, cursor: Any) -> date | None:
+        """The last day swept, as recorded with the rows (so a restart sweeps no earlier)."""
+        rows = store.fetch(
+            self.views, cursor, "SELECT value FROM rm_meta WHERE key = 'swept_through'"
+        )
+        return date.fromisoformat(rows[0]["value"]) if rows else None
+
+
+class _Pending:
+    """Rows of a batch not yet written."""
+
+    def __init__(self) -> None:
+        self.officers: dict[UUID, Officer] = {}
+        self.timeline: list[tuple[Any, ...]] = []
+        self.changes: list[tuple[Any, ...]] = []
+
+    def clear(self) -> None:
+        self.officers.clear()
+        self.timeline.clear()
+        self.changes.clear()
 
 
 def status_on(timeline: list[list[Any]], on: date) -> tuple[str, str | None, str]:

@@ -9,10 +9,10 @@ listens for the log's notifications to wake up as soon as something is written.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import date
 from typing import Any, Protocol
 
 import psycopg
@@ -21,7 +21,9 @@ from registry.application import Registry
 from registry.projections import store
 from registry.projections.decode import FastDecoder
 from registry.projections.read_models import ReadModels
-from registry.projections.store import StalePosition, Views
+from registry.projections.store import Views
+
+log = logging.getLogger(__name__)
 
 #: Notifications read and applied per transaction.
 BATCH_SIZE = 1000
@@ -74,7 +76,6 @@ class Runner:
         read = 0
         for projection in self.projections:
             read += self._catch_up(projection, until, progress)
-        self.sweep()
         return read
 
     def _catch_up(
@@ -94,23 +95,18 @@ class Runner:
             events = self.decoder.decode_many(list(notifications), projection.topics)
             try:
                 with self.views.transaction() as cursor:
+                    store.claim(self.views, cursor, projection.name, start)
                     projection.apply(cursor, events)
-                    store.advance(self.views, cursor, projection.name, start, notifications[-1].id)
-            except BaseException as error:
+                    store.record(self.views, cursor, projection.name, notifications[-1].id)
+            except BaseException:
                 # Rows were rolled back; cached aggregates may be ahead of them.
                 projection.forget()
-                if isinstance(error, StalePosition) or _is_stale(error):
-                    continue
+                if store.position(self.views, projection.name) != start:
+                    continue  # another runner applied this batch first
                 raise
             read += len(notifications)
             if progress is not None:
                 progress(len(notifications), notifications[-1].id)
-
-    def sweep(self, today: date | None = None) -> int:
-        """Note in the change feed every expiry that has come to pass."""
-        with self.views.transaction() as cursor:
-            self.views.lock(cursor, self.read_models.name)
-            return self.read_models.sweep(cursor, today or self.app.clock())
 
     # ------------------------------------------------------------ read your writes
 
@@ -132,7 +128,13 @@ class Runner:
         listener = self._listen()
         try:
             while not self._stop.is_set():
-                self.catch_up()
+                try:
+                    self.catch_up()
+                except Exception:
+                    # Keep following the log: a database hiccup must not stop the projections.
+                    log.exception("projections could not catch up; retrying in %.1fs", poll)
+                    self._stop.wait(poll)
+                    continue
                 self._wait(listener, poll)
         finally:
             if listener is not None:
@@ -170,9 +172,3 @@ class Runner:
             return
         for _ in listener.notifies(timeout=poll, stop_after=1):
             pass
-
-
-def _is_stale(error: BaseException) -> bool:
-    """SQLite refuses a write whose snapshot went stale: another runner got there first."""
-    text = str(error).lower()
-    return "database is locked" in text or "busy" in text

@@ -71,6 +71,11 @@ TABLES = {
             actor_role TEXT NOT NULL,
             details TEXT NOT NULL
         )""",
+    "rm_meta": """
+        CREATE TABLE IF NOT EXISTS rm_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
     "rm_changes": """
         CREATE TABLE IF NOT EXISTS rm_changes (
             seq {serial},
@@ -116,7 +121,15 @@ class SQLiteViews(SQLiteTrackingRecorder):
             yield cursor
 
     def lock(self, cursor: Any, name: str) -> None:
-        """SQLite has one writer at a time; a stale read fails the write, so nothing to do."""
+        """Take SQLite's write lock before reading the position, waiting for other writers.
+
+        The transaction began deferred; writing first (a no-op update) makes it a
+        writer now, so the position read next is the latest committed one.
+        """
+        cursor.execute(
+            "UPDATE tracking SET notification_id = notification_id WHERE application_name = ?",
+            (name,),
+        )
 
     @staticmethod
     def sql(statement: str) -> str:
@@ -169,6 +182,14 @@ def execute_many(views: Views, cursor: Any, statement: str, rows: Sequence[Seque
         cursor.executemany(views.sql(statement), [tuple(r) for r in rows])
 
 
+def fetch(
+    views: Views, cursor: Any, statement: str, params: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
+    """Rows as dicts, read inside the caller's transaction (so its own writes are seen)."""
+    cursor.execute(views.sql(statement), tuple(params))
+    return [dict(row) for row in cursor.fetchall()]
+
+
 def query(views: Views, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Rows as dicts, read in a transaction of their own."""
     with views.datastore.transaction(commit=False) as cursor:
@@ -182,12 +203,20 @@ def position(views: Views, name: str) -> int:
     return views.max_tracking_id(name) or 0
 
 
-def advance(views: Views, cursor: Any, name: str, read_at: int, to: int) -> None:
-    """Record that `name` has applied up to `to`, only if it still stands at `read_at`."""
+def claim(views: Views, cursor: Any, name: str, read_at: int) -> None:
+    """Start writing a batch read at `read_at`: refuse it if the projection moved on since.
+
+    The writers of one projection queue here for the rest of their transaction
+    (an advisory lock on PostgreSQL, the write lock on SQLite).
+    """
     views.lock(cursor, name)
     current = views._max_tracking_id(name, cursor) or 0
     if current != read_at:
         raise StalePosition(f"{name} is at {current}, the batch was read at {read_at}")
+
+
+def record(views: Views, cursor: Any, name: str, to: int) -> None:
+    """Record, in the batch's transaction, that `name` has applied the log up to `to`."""
     views._insert_tracking(cursor, Tracking(name, to))
 
 

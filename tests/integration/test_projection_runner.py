@@ -1,0 +1,217 @@
+"""The runner keeps the read models exactly in step with the log, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+from registry.domain import commands as c
+from registry.projections import store
+from registry.projections.rebuild import rebuild
+from registry.projections.runner import Runner
+from registry.projections.store import TABLES
+from tests.factories import ACADEMY, STATE, certified_officer, register_agencies_and_academies
+from tests.integration.history import enrol_officers, random_history, random_steps
+
+ROOT = Path(__file__).resolve().parents[2]
+ORDER = {
+    "rm_agencies": "code",
+    "rm_officers": "officer_id",
+    "rm_certificates": "number",
+    "rm_timeline": "position",
+    "rm_meta": "key",
+}
+
+
+def dump(runner: Runner) -> dict[str, list[Any]]:
+    """Every read-model row. The change feed's cursor numbers are left out: they count
+    arrivals, so a rebuild numbers the same changes differently."""
+    tables: dict[str, list[Any]] = {}
+    for table, key in ORDER.items():
+        tables[table] = store.query(runner.views, f"SELECT * FROM {table} ORDER BY {key}")
+    changes = store.query(runner.views, "SELECT * FROM rm_changes")
+    for row in changes:
+        del row["seq"]
+    tables["rm_changes"] = sorted(changes, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+    return tables
+
+
+def test_every_read_model_table_is_compared(database_url):
+    assert set(ORDER) | {"rm_changes"} == set(TABLES)
+
+
+def recorded_a_day_apart(monkeypatch) -> None:
+    """Each event is recorded a day after the last, from 2016 on: years of recording."""
+    moments = (datetime(2016, 6, 1, 17, tzinfo=UTC) + timedelta(days=n) for n in count())
+    monkeypatch.setattr("eventsourcing.domain.datetime_now_with_tzinfo", lambda: next(moments))
+
+
+def test_a_rebuild_gives_exactly_the_rows_kept_up_incrementally(make_registry, monkeypatch):
+    recorded_a_day_apart(monkeypatch)
+    app = make_registry(today=date(2026, 11, 26))
+    register_agencies_and_academies(app)
+    posts = enrol_officers(app, 20, seed=4)
+    runner = Runner(app, batch_size=37)
+    carried_out = 0
+    for round_ in range(8):
+        carried_out += random_steps(app, posts, steps=150, seed=round_)
+        runner.catch_up()
+    assert carried_out > 300, "the random history should do a lot"
+    incremental = dump(runner)
+    assert len(incremental["rm_certificates"]) > 5
+    assert len(incremental["rm_timeline"]) > 300
+    assert {row["kind"] for row in incremental["rm_changes"]} >= {
+        "issued",
+        "suspended",
+        "separated",
+        "expired",
+    }
+
+    assert rebuild(app) == app.position()
+    assert dump(runner) == incremental
+
+
+def test_running_a_batch_twice_applies_it_once(make_registry):
+    app = make_registry()
+    register_agencies_and_academies(app)
+    certified_officer(app)
+    first, second = Runner(app, batch_size=3), Runner(app, batch_size=3)
+    first.catch_up()
+    rows = dump(first)
+    assert second.catch_up() == 0
+    assert dump(second) == rows
+    assert first.position() == app.position()
+
+
+def test_racing_runners_apply_every_event_exactly_once(make_registry):
+    app = make_registry()
+    register_agencies_and_academies(app)
+    for n in range(12):
+        certified_officer(app, f"UT-{n:04d}")
+    runners = [Runner(make_registry(), batch_size=4) for _ in range(3)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(runners))
+
+    def run(runner: Runner) -> None:
+        start.wait()
+        try:
+            runner.catch_up()
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in runners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    raced = dump(runners[0])
+    assert len(raced["rm_timeline"]) == len({r["position"] for r in raced["rm_timeline"]})
+    rebuild(app)
+    assert dump(runners[0]) == raced
+
+
+CATCH_UP = """
+import sys
+from registry.application import Registry
+from registry.config import Settings
+from registry.projections.runner import Runner
+Runner(Registry(Settings(database=sys.argv[1])), batch_size=int(sys.argv[2])).catch_up()
+"""
+
+
+def test_a_runner_killed_mid_batch_resumes_with_nothing_twice_and_nothing_skipped(make_registry):
+    app = make_registry()
+    random_history(app, officers=60, steps=1500, seed=3)
+    head = app.position()
+    runner = Runner(app)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    positions = []
+    rng = random.Random(11)
+    for _ in range(20):
+        before = runner.position()
+        process = subprocess.Popen(
+            [sys.executable, "-c", CATCH_UP, app.settings.database, "25"], env=env, cwd=ROOT
+        )
+        # Once it is applying batches, kill it at a random moment: usually inside one.
+        while runner.position() == before and process.poll() is None:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.05))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        positions.append(runner.position())
+        if positions[-1] >= head:
+            break
+    assert sum(0 < p < head for p in positions) >= 2, f"not killed part-way: {positions}"
+
+    runner.catch_up()
+    assert runner.position() == head
+    resumed = dump(runner)
+    rebuild(app)
+    assert dump(runner) == resumed
+
+
+def test_a_command_waits_for_its_own_write_to_be_readable(make_registry):
+    app = make_registry()
+    register_agencies_and_academies(app)
+    runner = Runner(make_registry())
+    thread = runner.start(poll=0.05)
+    try:
+        receipt = certified_officer(app)
+        assert runner.wait_for(receipt.position, timeout=10)
+        row = store.query(
+            runner.views,
+            "SELECT number FROM rm_certificates WHERE number = ?",
+            (receipt.certificate_number,),
+        )
+        assert row == [{"number": receipt.certificate_number}]
+        suspended = app.suspend_certificate(
+            c.SuspendCertificate(number=receipt.certificate_number, reason="review"), STATE
+        )
+        assert runner.wait_for(suspended.position, timeout=10)
+        assert runner.position() >= suspended.position
+    finally:
+        runner.stop()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_waiting_gives_up_after_its_timeout_when_nothing_projects(make_registry):
+    app = make_registry()
+    register_agencies_and_academies(app)
+    runner = Runner(app)
+    started = time.monotonic()
+    assert runner.wait_for(app.position(), timeout=0.2) is False
+    assert 0.2 <= time.monotonic() - started < 2
+    runner.catch_up()
+    assert runner.wait_for(app.position(), timeout=0.2) is True
+
+
+def test_lag_counts_the_events_not_yet_applied(make_registry):
+    app = make_registry()
+    register_agencies_and_academies(app)
+    runner = Runner(app)
+    assert runner.lag() == {"read_models": app.position()}
+    runner.catch_up()
+    app.record_exam(
+        c.RecordExam(
+            officer=certified_officer(app).id,
+            kind="written",
+            passed=True,
+            taken_on=date(2026, 1, 1),
+        ),
+        ACADEMY,
+    )
+    assert runner.lag()["read_models"] > 0
+    runner.catch_up()
+    assert runner.lag() == {"read_models": 0}
