@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from registry.cli import certificates, officers, organisations, records
+from registry.cli import certificates, imports, officers, organisations, records
 from registry.cli.core import RegistryGroup, Session
 from registry.domain.values import ActorRole
 
@@ -68,3 +68,4 @@ app.command("status")(records.status)
 app.command("history")(records.history)
 app.command("correct")(records.correct)
 app.command("info")(records.info)
+app.command("import")(imports.import_file)
