@@ -80,4 +80,10 @@ class FastDecoder:
 
     def _revive_data(self, data: Any) -> Any:
         kind = data.__class__
-        return self._revive(data) if kind is dict or kind is list else data
+        if kind is dict:
+            # Most transcoded values (an actor, say) hold only plain values: leave them be.
+            for value in data.values():
+                if value.__class__ is dict or value.__class__ is list:
+                    return self._revive(data)
+            return data
+        return self._revive(data) if kind is list else data

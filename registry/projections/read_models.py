@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.utils import get_topic
 
 from registry.application import Registry
@@ -54,6 +55,16 @@ TOPICS = frozenset(get_topic(cls) for cls in (*OFFICER_EVENTS, *AGENCY_EVENTS))
 INSERT_CHANGE = (
     "INSERT INTO rm_changes (position, agency_code, certificate_number, officer_id, kind,"
     " effective_on, recorded_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+#: Events that may add to the change feed.
+CHANGE_EVENTS = (
+    Officer.CertificateIssued,
+    Officer.CertificateRenewed,
+    Officer.CertificateActionRecorded,
+    Officer.Separated,
+    Officer.Joined,
+    Officer.PostStatusChanged,
+    Officer.Corrected,
 )
 CERTIFICATE_CHANGES = {
     Officer.CertificateIssued: "issued",
@@ -128,7 +139,8 @@ class ReadModels:
                 self._agency(cursor, event)
                 continue
             officer = self._officer_before(event)
-            before = officer.agency_on(None) if officer else None
+            moves = isinstance(event, Officer.Separated | Officer.Joined)
+            before = officer.agency_on(None) if officer and moves else None
             officer = event.mutate(officer)
             self._remember(officer)
             pending.officers[officer.id] = officer
@@ -199,13 +211,17 @@ class ReadModels:
             event.timestamp.isoformat(),
             event.actor.id,
             event.actor.role.value,
-            json.dumps(event_details(event), default=_plain, sort_keys=True),
+            orjson.dumps(
+                event_details(event), default=_plain, option=orjson.OPT_SORT_KEYS
+            ).decode(),
         )
 
     def _changes(
         self, position: int, event: Any, officer: Officer, agency_before: str | None
     ) -> list[tuple[Any, ...]]:
         """Change-feed rows, one per agency concerned and certificate held."""
+        if not isinstance(event, CHANGE_EVENTS):
+            return []
         kind: str | None = None
         numbers: list[str] = []
         agencies = [officer.agency_on(None)]

@@ -25,8 +25,8 @@ from registry.projections.store import Views
 
 log = logging.getLogger(__name__)
 
-#: Notifications read and applied per transaction.
-BATCH_SIZE = 1000
+#: Log positions read and applied per transaction.
+BATCH_SIZE = 5000
 
 
 class Projection(Protocol):
@@ -81,32 +81,33 @@ class Runner:
     def _catch_up(
         self, projection: Projection, until: int | None, progress: Progress | None
     ) -> int:
+        """Apply windows of `batch_size` log positions, reading only the topics projected."""
         read = 0
+        topics = sorted(projection.topics)
         while True:
             start = store.position(self.views, projection.name)
-            if until is not None and start >= until:
+            head = self.app.position() if until is None else min(until, self.app.position())
+            if start >= head:
                 return read
-            limit = self.batch_size if until is None else min(self.batch_size, until - start)
+            stop = min(start + self.batch_size, head)
             notifications = self.app.recorder.select_notifications(
-                start=start + 1, limit=limit, inclusive_of_start=True
+                start=start + 1, limit=self.batch_size, stop=stop, topics=topics
             )
-            if not notifications:
-                return read
-            events = self.decoder.decode_many(list(notifications), projection.topics)
+            events = self.decoder.decode_many(list(notifications))
             try:
                 with self.views.transaction() as cursor:
                     store.claim(self.views, cursor, projection.name, start)
                     projection.apply(cursor, events)
-                    store.record(self.views, cursor, projection.name, notifications[-1].id)
+                    store.record(self.views, cursor, projection.name, stop)
             except BaseException:
                 # Rows were rolled back; cached aggregates may be ahead of them.
                 projection.forget()
                 if store.position(self.views, projection.name) != start:
-                    continue  # another runner applied this batch first
+                    continue  # another runner applied this window first
                 raise
-            read += len(notifications)
+            read += stop - start
             if progress is not None:
-                progress(len(notifications), notifications[-1].id)
+                progress(stop - start, stop)
 
     # ------------------------------------------------------------ read your writes
 

@@ -96,8 +96,8 @@ INDEXES = [
     "ON rm_certificates (agency_code, expires_on)",
     "CREATE INDEX IF NOT EXISTS rm_timeline_officer ON rm_timeline (officer_id, position)",
     "CREATE INDEX IF NOT EXISTS rm_changes_agency ON rm_changes (agency_code, seq)",
-    "CREATE UNIQUE INDEX IF NOT EXISTS rm_changes_expiry ON rm_changes "
-    "(certificate_number, kind, effective_on, position)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS rm_changes_once ON rm_changes "
+    "(position, certificate_number, kind, agency_code)",
 ]
 
 
