@@ -25,7 +25,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from registry.config import Settings
-from registry.decisions import Context, Decide, decider
+from registry.decisions import Context, Decide, claims, decider
 from registry.decisions import parse as parse  # part of this module's API (the CLI uses it)
 from registry.domain import commands as c
 from registry.domain.agency import Academy, Agency
@@ -158,6 +158,10 @@ class Registry(Application[UUID]):
         batch is carried out again one command at a time.
         """
         uow = UnitOfWork(self.repository, self.recorder)
+        uow.prefetch(
+            [key_id("command", i.command_id) for i in items if i.command_id is not None]
+            + [key for i in items for key in claims(i.command)]
+        )
         outcomes: list[Outcome | RegistryError] = []
         for item in items:
             try:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from pydantic import ValidationError
@@ -444,6 +445,19 @@ DECIDERS: dict[type[Any], Callable[[Context, Any, Actor, int | None], Decide]] =
     c.CorrectRecord: correct_record,
     c.WithholdRecord: withhold_record,
 }
+
+
+def claims(cmd: c.Command) -> list[UUID]:
+    """The unique keys a command checks before it claims them (a batch asks in bulk)."""
+    if isinstance(cmd, c.RegisterAgency):
+        return [key_id("agency", cmd.code)]
+    if isinstance(cmd, c.RegisterAcademy):
+        return [key_id("academy", cmd.code)]
+    if isinstance(cmd, c.EnrolOfficer):
+        return [key_id("post-number", cmd.post_number)]
+    if isinstance(cmd, c.IssueCertificate) and cmd.number:
+        return [key_id("certificate", cmd.number)]
+    return []
 
 
 def decider(

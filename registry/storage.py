@@ -7,12 +7,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+from uuid import UUID
 
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import AggregateRecorder, JSONTranscoder, Transcoding
+from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder
+from psycopg.sql import SQL, Identifier
 
 from registry.domain.errors import InvalidInput
 from registry.domain.values import Actor, ActorRole
@@ -74,6 +79,44 @@ def describe(url: str) -> str:
         netloc = parts.netloc.replace(f":{password}@", ":***@")
         return parts._replace(netloc=netloc).geturl()
     return url
+
+
+#: Ids asked about in one query.
+CHUNK = 500
+
+
+def existing_ids(recorder: AggregateRecorder, ids: Collection[UUID]) -> set[UUID] | None:
+    """Which of `ids` have events in the store, in one query per few hundred ids.
+
+    None when the store is one this does not know how to ask (the in-memory one):
+    then ask about each id on its own.
+    """
+    wanted = list(ids)
+    found: set[UUID] = set()
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            marks = ",".join("?" * len(chunk))
+            statement = (
+                f"SELECT DISTINCT originator_id FROM {recorder.events_table_name} "
+                f"WHERE originator_id IN ({marks})"
+            )
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(statement, [i.hex for i in chunk])
+                found.update(UUID(row["originator_id"]) for row in c.fetchall())
+        return found
+    if isinstance(recorder, PostgresAggregateRecorder):
+        statement = SQL(
+            "SELECT DISTINCT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s)"
+        ).format(
+            schema=Identifier(recorder.datastore.schema),
+            table=Identifier(recorder.events_table_name),
+        )
+        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, [wanted])
+            found.update(row["originator_id"] for row in curs.fetchall())
+        return found
+    return None
 
 
 class DateAsISO(Transcoding):

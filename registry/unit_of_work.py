@@ -22,6 +22,7 @@ from registry.domain.agency import Academy, Agency
 from registry.domain.errors import NotFound
 from registry.domain.officer import Officer
 from registry.domain.records import Index, key_id
+from registry.storage import existing_ids
 
 
 class UnitOfWork:
@@ -54,6 +55,17 @@ class UnitOfWork:
             return True
         self._aggregates[aggregate_id] = None
         return False
+
+    def prefetch(self, ids: Iterable[UUID]) -> None:
+        """Learn in one query which of these aggregates exist, instead of one query each."""
+        unknown = [i for i in ids if i not in self._aggregates and i not in self._stored]
+        found = existing_ids(self._recorder, unknown) if unknown else None
+        if found is None:
+            return
+        self._stored.update(found)
+        for aggregate_id in unknown:
+            if aggregate_id not in found:
+                self._aggregates[aggregate_id] = None
 
     def add(self, aggregates: Iterable[Aggregate]) -> None:
         """Keep aggregates a command created or changed, for the commands after it."""

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from typer.testing import CliRunner
@@ -14,7 +15,9 @@ from typer.testing import CliRunner
 from registry.application import Registry
 from registry.cli import app as cli_app
 from registry.domain.errors import NotFound, RegistryError
+from registry.domain.records import key_id
 from registry.importer import command_id, import_csv, read_rows, to_command
+from registry.storage import existing_ids
 from tests.factories import STATE, TODAY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,6 +232,16 @@ def test_a_registry_numbered_certificate_is_not_issued_again_on_a_rerun(registry
     again = import_csv(registry, path, STATE)
     assert again.imported == 0
     assert len(registry.officer("UT-1").certificates) == 1
+
+
+def test_a_batch_learns_which_keys_exist_in_bulk(registry, memory_registry, tmp_path):
+    import_csv(registry, write_roster(tmp_path / "roster.csv", [*SETUP, officer("UT-1")]), STATE)
+    officer_id = registry.officer_id("UT-1")
+    taken = {officer_id, key_id("post-number", "UT-1"), key_id("agency", "SLCPD")}
+    free = {uuid4(), key_id("post-number", "UT-2")}
+
+    assert existing_ids(registry.recorder, [*taken, *free]) == taken
+    assert existing_ids(memory_registry().recorder, list(taken)) is None
 
 
 # -------------------------------------------------------------------- CLI

@@ -229,3 +229,24 @@ def test_a_concurrent_writer_sends_the_batch_one_by_one(tmp_path):
     finally:
         first.close()
         second.close()
+
+
+def test_a_post_number_claimed_by_a_concurrent_writer_is_refused_after_the_fallback(tmp_path):
+    url = f"sqlite:///{tmp_path}/registry.db"
+    first, second = (Registry(Settings(database=url), clock=lambda: TODAY) for _ in range(2))
+    try:
+        register_agencies_and_academies(first)
+
+        def concurrent_enrolment() -> None:
+            second.execute(enrolment("UT-2").command, AGENCY)
+
+        saves = count_saves(first, before=concurrent_enrolment)
+        results = first.execute_batch([enrolment("UT-1"), enrolment("UT-2")])
+
+        assert isinstance(results[0], Receipt)
+        assert isinstance(results[1], RuleViolation)
+        assert results[1].rule == rules.POST_NUMBER_UNIQUE
+        assert len(saves) == 2  # the batch, refused by the store, then UT-1 on its own
+    finally:
+        first.close()
+        second.close()
