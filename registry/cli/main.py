@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from registry.cli import certificates, imports, officers, organisations, records
+from registry.cli import certificates, imports, officers, organisations, records, views
 from registry.cli.core import RegistryGroup, Session
 from registry.domain.values import ActorRole
 
@@ -64,6 +64,15 @@ app.add_typer(officers.officer_app, name="officer")
 app.add_typer(officers.training_app, name="training")
 app.add_typer(officers.exam_app, name="exam")
 app.add_typer(certificates.certificate_app, name="certificate")
+certificates.certificate_app.command("show")(views.certificate_show)
+app.add_typer(views.projections_app, name="projections")
+app.command("replay")(views.replay)
+app.command("roster")(views.roster)
+app.command("coverage")(views.coverage)
+app.command("expiring")(views.expiring)
+app.command("tiers")(views.tiers)
+app.command("timeline")(views.timeline)
+app.command("changes")(views.changes)
 app.command("status")(records.status)
 app.command("history")(records.history)
 app.command("correct")(records.correct)
