@@ -82,7 +82,7 @@ def certificate_show(ctx: typer.Context, number: CertificateRef, on: AnswerOn = 
 def roster(ctx: typer.Context, agency: AgencyCode, on: AnswerOn = None) -> None:
     """List an agency's officers with each CIT certificate's status on a date.
 
-    Officers are listed where they serve now, with the district and shift they hold now.
+    Officers are listed as they served on that date, with the district and shift they held.
     """
     current, app, views = _caught_up(ctx)
     show.roster(queries.roster(views, agency, on or app.clock()), as_json=current.json)
@@ -93,7 +93,7 @@ def coverage(ctx: typer.Context, agency: AgencyCode, on: AnswerOn = None) -> Non
 
     A cell that keeps officers on the date but would lose its last one within a year,
     if nobody renews, shows the date that gap would open. Officers count in the
-    district and shift where they serve now.
+    district and shift they held on that date.
     """
     current, app, views = _caught_up(ctx)
     result = queries.coverage(views, agency, on or app.clock(), app.policy)

@@ -137,12 +137,22 @@ class Change(View):
 
 # ---------------------------------------------------------------- certificates
 
-CERTIFICATE_COLUMNS = (
-    "SELECT c.number, c.credential, c.officer_id, c.agency_code, c.issued_on, c.mandated, "
-    "c.timeline, c.expires_on AS latest_expiry, c.ce_hours, o.name, o.post_number, o.role, "
-    "o.district, o.shift, o.withheld FROM rm_certificates c "
+#: A certificate with its holder and where the holder served on the date asked (two `?`).
+CERTIFICATES = (
+    "SELECT c.number, c.credential, c.officer_id, c.issued_on, c.mandated, c.timeline, "
+    "c.ce_hours, o.name, o.post_number, o.role, o.withheld, "
+    "p.agency_code, p.district, p.shift FROM rm_certificates c "
     "JOIN rm_officers o ON o.officer_id = c.officer_id "
+    "LEFT JOIN rm_placements p ON p.officer_id = c.officer_id "
+    "AND p.from_on <= ? AND (p.until_on IS NULL OR p.until_on > ?) "
 )
+
+
+def _certificates(
+    views: Views, on: date, where: str, params: tuple[Any, ...]
+) -> list[dict[str, Any]]:
+    day = on.isoformat()
+    return store.query(views, CERTIFICATES + where, (day, day, *params))
 
 
 def _certification(row: dict[str, Any], on: date) -> CertificationStatus:
@@ -166,7 +176,7 @@ def _certification(row: dict[str, Any], on: date) -> CertificationStatus:
 
 def certificate_status(views: Views, number: str, on: date) -> CertificationStatus:
     """A certificate's status on a date, with its holder and current agency."""
-    rows = store.query(views, CERTIFICATE_COLUMNS + "WHERE c.number = ?", (number.strip().upper(),))
+    rows = _certificates(views, on, "WHERE c.number = ?", (number.strip().upper(),))
     if not rows:
         raise NotFound(f"no certificate {number!r}")
     return _certification(rows[0], on)
@@ -174,9 +184,7 @@ def certificate_status(views: Views, number: str, on: date) -> CertificationStat
 
 def officer_certifications(views: Views, officer_id: str, on: date) -> list[CertificationStatus]:
     """Every certificate of one officer, as it stands on a date."""
-    rows = store.query(
-        views, CERTIFICATE_COLUMNS + "WHERE c.officer_id = ? ORDER BY c.issued_on", (officer_id,)
-    )
+    rows = _certificates(views, on, "WHERE c.officer_id = ? ORDER BY c.issued_on", (officer_id,))
     return [_certification(row, on) for row in rows]
 
 
@@ -197,7 +205,7 @@ def _certificates_by_officer(
     views: Views, code: str, on: date
 ) -> dict[str, list[CertificationStatus]]:
     held: dict[str, list[CertificationStatus]] = defaultdict(list)
-    for row in store.query(views, CERTIFICATE_COLUMNS + "WHERE c.agency_code = ?", (code,)):
+    for row in _certificates(views, on, "WHERE p.agency_code = ?", (code,)):
         held[row["officer_id"]].append(_certification(row, on))
     return held
 
@@ -206,9 +214,7 @@ def roster(views: Views, code: str, on: date) -> Roster:
     """The agency's officers with their CIT credentials, district and shift."""
     agency = _agency(views, code)
     held = _certificates_by_officer(views, agency["code"], on)
-    officers = store.query(
-        views, "SELECT * FROM rm_officers WHERE agency_code = ? ORDER BY name", (agency["code"],)
-    )
+    officers = _placed(views, agency["code"], on, "ORDER BY o.name")
     return Roster(
         agency_code=agency["code"],
         on=on,
@@ -229,6 +235,22 @@ def roster(views: Views, code: str, on: date) -> Roster:
     )
 
 
+def _placed(
+    views: Views, code: str, on: date, extra: str = "", params: tuple[Any, ...] = ()
+) -> list[dict[str, Any]]:
+    """Officers who served `code` on `on`, with the district and shift they held then."""
+    day = on.isoformat()
+    return store.query(
+        views,
+        "SELECT o.officer_id, o.post_number, o.name, o.role, o.post_status, o.withheld, "
+        "p.district, p.shift FROM rm_placements p "
+        "JOIN rm_officers o ON o.officer_id = p.officer_id "
+        "WHERE p.agency_code = ? AND p.from_on <= ? AND (p.until_on IS NULL OR p.until_on > ?) "
+        + extra,
+        (code, day, day, *params),
+    )
+
+
 def _in_force_until(timeline: list[list[Any]], on: date) -> date | None:
     """The first date after `on` on which the certificate stops being in force (None: never)."""
     day = on.isoformat()
@@ -245,9 +267,10 @@ def coverage(views: Views, code: str, on: date, policy: Policy) -> Coverage:
     last_day: dict[tuple[str, str], date] = {}
     count: dict[tuple[str, str], int] = defaultdict(int)
     certified: set[str] = set()
-    for row in store.query(
+    for row in _certificates(
         views,
-        CERTIFICATE_COLUMNS + "WHERE c.agency_code = ? AND c.credential = ? AND o.role = ?",
+        on,
+        "WHERE p.agency_code = ? AND c.credential = ? AND o.role = ?",
         (agency["code"], Credential.CIT_OFFICER.value, OfficerRole.PATROL_OFFICER.value),
     ):
         timeline = json.loads(row["timeline"])
@@ -258,11 +281,9 @@ def coverage(views: Views, code: str, on: date, policy: Policy) -> Coverage:
         count[cell] += 1
         until = _in_force_until(timeline, on) or date.max
         last_day[cell] = max(last_day.get(cell, on), until)
-    patrol = store.query(
-        views,
-        "SELECT COUNT(*) AS n FROM rm_officers WHERE agency_code = ? AND role = ?",
-        (agency["code"], OfficerRole.PATROL_OFFICER.value),
-    )[0]["n"]
+    patrol = len(
+        _placed(views, agency["code"], on, "AND o.role = ?", (OfficerRole.PATROL_OFFICER.value,))
+    )
     cells = []
     for district in agency["districts"]:
         for shift in agency["shifts"]:
@@ -299,10 +320,8 @@ def expiring(views: Views, code: str, on: date, within_days: int, policy: Policy
     agency = _agency(views, code)
     until = on + timedelta(days=within_days)
     found = []
-    for row in store.query(
-        views,
-        CERTIFICATE_COLUMNS + "WHERE c.agency_code = ? AND c.expires_on >= ?",
-        (agency["code"], on.isoformat()),
+    for row in _certificates(
+        views, on, "WHERE p.agency_code = ? AND c.expires_on >= ?", (agency["code"], on.isoformat())
     ):
         status = _certification(row, on)
         if not status.in_force or status.expires_on is None or status.expires_on > until:
@@ -326,11 +345,7 @@ def expiring(views: Views, code: str, on: date, within_days: int, policy: Policy
 def tiers(views: Views, on: date) -> list[AgencyTier]:
     """For each agency: state-certified, in-house only, or none. The public's question."""
     in_force: dict[str, set[str]] = defaultdict(set)
-    for row in store.query(
-        views,
-        "SELECT agency_code, officer_id, timeline FROM rm_certificates "
-        "WHERE agency_code IS NOT NULL",
-    ):
+    for row in _certificates(views, on, "WHERE p.agency_code IS NOT NULL", ()):
         if status_on(json.loads(row["timeline"]), on)[0] == IN_FORCE:
             in_force[row["agency_code"]].add(row["officer_id"])
     result = []

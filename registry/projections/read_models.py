@@ -56,6 +56,9 @@ INSERT_CHANGE = (
     "INSERT INTO rm_changes (position, agency_code, certificate_number, officer_id, kind,"
     " effective_on, recorded_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+#: Statuses on the expiry date under which there is no lapse to report: a revoked or
+#: voided certificate has ended already. (A suspended one still lapses.)
+NO_LAPSE = {CertificateStatus.REVOKED.value, CertificateStatus.VOIDED.value}
 #: Events that may add to the change feed.
 CHANGE_EVENTS = (
     Officer.CertificateIssued,
@@ -104,7 +107,7 @@ def certificate_timeline(officer: Officer, number: str) -> list[list[Any]]:
 class ReadModels:
     """Keeps rm_agencies, rm_officers, rm_certificates, rm_timeline and rm_changes."""
 
-    name = "read_models"
+    name = store.NAME
     topics = TOPICS
 
     def __init__(self, app: Registry, views: Views, *, cache_size: int = 50_000) -> None:
@@ -295,6 +298,15 @@ class ReadModels:
                 officer.version,
             ),
         )
+        store.execute(
+            self.views, cursor, "DELETE FROM rm_placements WHERE officer_id = ?", (officer_id,)
+        )
+        store.execute_many(
+            self.views,
+            cursor,
+            "INSERT INTO rm_placements VALUES (?, ?, ?, ?, ?, ?)",
+            [(officer_id, *placement) for placement in officer_placements(officer)],
+        )
         for number, cert in officer.certificates.items():
             issued = cert.issued()
             expires_on = cert.expires_on()
@@ -305,8 +317,8 @@ class ReadModels:
             store.execute(
                 self.views,
                 cursor,
-                "INSERT INTO rm_certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
-                "ON CONFLICT (number) DO UPDATE SET agency_code = excluded.agency_code, "
+                "INSERT INTO rm_certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+                "ON CONFLICT (number) DO UPDATE SET "
                 "issued_on = excluded.issued_on, expires_on = excluded.expires_on, "
                 "cycle_start = excluded.cycle_start, ce_hours = excluded.ce_hours, "
                 "mandated = excluded.mandated, timeline = excluded.timeline",
@@ -314,7 +326,6 @@ class ReadModels:
                     number,
                     officer_id,
                     cert.credential.value,
-                    agency,
                     issued.effective_on.isoformat() if issued else None,
                     expires_on.isoformat() if expires_on and issued else None,
                     cycle_start,
@@ -337,9 +348,11 @@ class ReadModels:
         due = store.fetch(
             self.views,
             cursor,
-            "SELECT number, officer_id, agency_code, expires_on, timeline FROM rm_certificates "
-            "WHERE expires_on IS NOT NULL AND expires_on <= ? "
-            "AND (expiry_noted IS NULL OR expiry_noted < expires_on)",
+            "SELECT c.number, c.officer_id, c.expires_on, c.timeline, p.agency_code "
+            "FROM rm_certificates c LEFT JOIN rm_placements p ON p.officer_id = c.officer_id "
+            "AND p.from_on <= c.expires_on AND (p.until_on IS NULL OR p.until_on > c.expires_on) "
+            "WHERE c.expires_on IS NOT NULL AND c.expires_on <= ? "
+            "AND (c.expiry_noted IS NULL OR c.expiry_noted < c.expires_on)",
             (today.isoformat(),),
         )
         rows = [
@@ -355,7 +368,7 @@ class ReadModels:
             )
             for row in due
             if status_on(json.loads(row["timeline"]), date.fromisoformat(row["expires_on"]))[0]
-            == CertificateStatus.EXPIRED.value
+            not in NO_LAPSE
         ]
         store.execute_many(self.views, cursor, INSERT_CHANGE, rows)
         store.execute_many(
@@ -395,6 +408,30 @@ class _Pending:
         self.officers.clear()
         self.timeline.clear()
         self.changes.clear()
+
+
+def officer_placements(
+    officer: Officer,
+) -> list[tuple[str, str | None, str, str | None, str | None]]:
+    """(from, until, agency, district, shift) for each period the officer served an agency."""
+    points = sorted(
+        {f.effective_on for f in officer.employment if not f.void}
+        | {a.effective_on for a in officer.assignments if not a.void}
+    )
+    periods: list[list[Any]] = []
+    for day in points:
+        assignment = officer.assignment_on(day)
+        where = (
+            officer.agency_on(day),
+            assignment.district if assignment else None,
+            assignment.shift if assignment else None,
+        )
+        if periods and periods[-1][2:] == list(where):
+            continue
+        if periods:
+            periods[-1][1] = day.isoformat()
+        periods.append([day.isoformat(), None, *where])
+    return [tuple(p) for p in periods if p[2] is not None]  # type: ignore[misc]
 
 
 def status_on(timeline: list[list[Any]], on: date) -> tuple[str, str | None, str]:

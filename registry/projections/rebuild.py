@@ -13,6 +13,7 @@ from registry.config import Settings
 from registry.domain.errors import Conflict
 from registry.projections import store
 from registry.projections.runner import Progress, Runner
+from registry.storage import describe
 
 #: Notifications copied per transaction when replaying into a scratch database.
 COPY_BATCH = 2000
@@ -46,7 +47,7 @@ def replay_as_recorded(
     scratch = Registry(Settings(database=into, timezone=app.settings.timezone, policy=app.policy))
     try:
         if scratch.position():
-            raise Conflict(f"the scratch database {into} is not empty; give a new one")
+            raise Conflict(f"the scratch database {describe(into)} is not empty; give a new one")
         copied = skipped = 0
         start = 1
         while True:

@@ -20,6 +20,11 @@ from psycopg.sql import SQL
 
 from registry.application import Registry
 
+#: The tracking name of the projection that fills these tables.
+NAME = "read_models"
+#: Change it whenever a table below changes shape: the read models are then rebuilt.
+SCHEMA_VERSION = "2"
+
 #: The read-model tables. `{serial}` and `{float}` are filled in per dialect.
 TABLES = {
     "rm_agencies": """
@@ -50,7 +55,6 @@ TABLES = {
             number TEXT PRIMARY KEY,
             officer_id TEXT NOT NULL,
             credential TEXT NOT NULL,
-            agency_code TEXT,
             issued_on TEXT,
             expires_on TEXT,
             cycle_start TEXT,
@@ -58,6 +62,16 @@ TABLES = {
             mandated INTEGER NOT NULL,
             timeline TEXT NOT NULL,
             expiry_noted TEXT
+        )""",
+    "rm_placements": """
+        CREATE TABLE IF NOT EXISTS rm_placements (
+            officer_id TEXT NOT NULL,
+            from_on TEXT NOT NULL,
+            until_on TEXT,
+            agency_code TEXT NOT NULL,
+            district TEXT,
+            shift TEXT,
+            PRIMARY KEY (officer_id, from_on)
         )""",
     "rm_timeline": """
         CREATE TABLE IF NOT EXISTS rm_timeline (
@@ -92,8 +106,7 @@ TABLES = {
 INDEXES = [
     "CREATE INDEX IF NOT EXISTS rm_officers_agency ON rm_officers (agency_code)",
     "CREATE INDEX IF NOT EXISTS rm_certificates_officer ON rm_certificates (officer_id)",
-    "CREATE INDEX IF NOT EXISTS rm_certificates_agency "
-    "ON rm_certificates (agency_code, expires_on)",
+    "CREATE INDEX IF NOT EXISTS rm_placements_agency ON rm_placements (agency_code, from_on)",
     "CREATE INDEX IF NOT EXISTS rm_timeline_officer ON rm_timeline (officer_id, position)",
     "CREATE INDEX IF NOT EXISTS rm_changes_agency ON rm_changes (agency_code, seq)",
     "CREATE UNIQUE INDEX IF NOT EXISTS rm_changes_once ON rm_changes "
@@ -164,13 +177,35 @@ Views = SQLiteViews | PostgresViews
 
 
 def open_views(app: Registry) -> Views:
-    """The read-model store in the same database as the application's log."""
+    """The read-model store in the same database as the application's log.
+
+    Read models can always be rebuilt from the log, so tables of an older shape are
+    dropped (with the positions of the projections that filled them) and made anew.
+    """
     module = app.env.get("PERSISTENCE_MODULE", "")
     if module == "eventsourcing.postgres":
-        return app.factory.tracking_recorder(PostgresViews)
-    if module == "eventsourcing.sqlite":
-        return app.factory.tracking_recorder(SQLiteViews)
-    raise TypeError(f"read models need SQLite or PostgreSQL, not {module or 'memory'}")
+        views: Views = app.factory.tracking_recorder(PostgresViews)
+    elif module == "eventsourcing.sqlite":
+        views = app.factory.tracking_recorder(SQLiteViews)
+    else:
+        raise TypeError(f"read models need SQLite or PostgreSQL, not {module or 'memory'}")
+    with views.transaction() as cursor:
+        cursor.execute("SELECT value FROM rm_meta WHERE key = 'schema'")
+        row = cursor.fetchone()
+    if row is None or dict(row)["value"] != SCHEMA_VERSION:
+        _recreate(views)
+    return views
+
+
+def _recreate(views: Views) -> None:
+    tracking = "tracking" if views.dialect == "sqlite" else views.tracking_table_name
+    with views.transaction() as cursor:
+        for table in TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(views.sql(f"DELETE FROM {tracking} WHERE application_name = ?"), (NAME,))
+    views.create_table()
+    with views.transaction() as cursor:
+        cursor.execute(views.sql("INSERT INTO rm_meta VALUES ('schema', ?)"), (SCHEMA_VERSION,))
 
 
 def execute(views: Views, cursor: Any, statement: str, params: Sequence[Any] = ()) -> None:
@@ -224,6 +259,8 @@ def drop(views: Views, name: str) -> None:
     """Empty every read model and forget the projection's position."""
     with views.transaction() as cursor:
         for table in TABLES:
-            cursor.execute(f"DELETE FROM {table}")
+            cursor.execute(
+                f"DELETE FROM {table}" + (" WHERE key <> 'schema'" if table == "rm_meta" else "")
+            )
         tracking = "tracking" if views.dialect == "sqlite" else views.tracking_table_name
         cursor.execute(views.sql(f"DELETE FROM {tracking} WHERE application_name = ?"), (name,))

@@ -30,6 +30,7 @@ ORDER = {
     "rm_certificates": "number",
     "rm_timeline": "position",
     "rm_meta": "key",
+    "rm_placements": "officer_id, from_on",
 }
 
 

@@ -702,15 +702,12 @@ def test_a_correction_enters_the_feed_of_the_officers_agency(registry):
     assert last.detail == "version 3: exam entered twice"
 
 
-def test_a_certificate_reinstated_after_its_expiry_date_enters_the_feed_as_expired(
+def test_a_suspended_certificate_still_lapses_in_the_feed_on_its_expiry_date(
     make_registry, recording
 ):
-    """A follower of the feed must not take a reinstatement for a certificate in force.
-
-    Fails today: the sweep on the expiry date sees the certificate suspended, not
-    expired, and marks the expiry noted, so after the reinstatement (when its status
-    becomes expired) no `expired` entry is ever written.
-    """
+    """A follower of the feed must not take a later reinstatement for a certificate in force:
+    the lapse is reported on the expiry date, suspended or not, and stays the last word
+    on its status."""
     app = make_registry(today=date(2027, 12, 31))
     register_agencies_and_academies(app)
     number = certify_on(app, "UT-1002", date(2025, 9, 20))  # expires 2027-09-20
@@ -719,7 +716,7 @@ def test_a_certificate_reinstated_after_its_expiry_date_enters_the_feed_as_expir
     recording.jump_to(date(2027, 9, 25))
     continuing_education(app, "UT-1002", on=date(2027, 9, 25), hours=1)
     runner.catch_up()
-    assert [k for k, _, _ in feed(runner.views, AGENCY_CODE)] == ["issued", "suspended"]
+    assert [k for k, _, _ in feed(runner.views, AGENCY_CODE)] == ["issued", "suspended", "expired"]
 
     recording.jump_to(date(2027, 10, 2))
     app.reinstate_certificate(
@@ -729,4 +726,6 @@ def test_a_certificate_reinstated_after_its_expiry_date_enters_the_feed_as_expir
     runner.catch_up()
 
     assert q.certificate_status(runner.views, number, date(2027, 10, 2)).status == "expired"
-    assert "expired" in [k for k, _, _ in feed(runner.views, AGENCY_CODE)]
+    kinds = [k for k, _, _ in feed(runner.views, AGENCY_CODE)]
+    assert kinds == ["issued", "suspended", "expired", "reinstated"]
+    assert kinds.count("expired") == 1
