@@ -29,15 +29,17 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.synthetic import generate  # noqa: E402
-from registry.application import Registry  # noqa: E402
-from registry.config import Settings  # noqa: E402
-from registry.projections import queries, store  # noqa: E402
-from registry.projections.rebuild import rebuild  # noqa: E402
-from registry.projections.runner import Runner  # noqa: E402
+from bench.synthetic import generate
+from registry.application import Registry
+from registry.config import Settings
+from registry.projections import queries, store
+from registry.projections.rebuild import rebuild
+from registry.projections.runner import Runner
 
 PAGE = 1000
-POSTGRES = os.environ.get("REGISTRY_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES = os.environ.get(
+    "REGISTRY_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 TODAY = date(2026, 11, 26)
 
 

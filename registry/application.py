@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
@@ -36,6 +36,7 @@ from registry.domain.errors import (
     NotFound,
     RegistryError,
 )
+from registry.domain.keys import SigningKeys
 from registry.domain.officer import CertificateView, Officer
 from registry.domain.records import CommandRecord, key_id
 from registry.domain.values import Actor, OfficerRole, PostStatus
@@ -382,6 +383,13 @@ class Registry(Application[UUID]):
     def academy(self, code: str) -> Academy:
         """An academy as it stands now, by its code."""
         return self._unit().academy(code)
+
+    def signing_keys(self, purpose: str) -> SigningKeys | None:
+        """The published signing keys of a purpose ("token" or "checkpoint"), if any."""
+        try:
+            return self.repository.get(SigningKeys.create_id(purpose))
+        except AggregateNotFoundError:
+            return None
 
     def officer_id(self, ref: str) -> UUID:
         """Find an officer by registry id, POST number or certificate number."""

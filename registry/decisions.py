@@ -21,6 +21,7 @@ from registry.domain import commands as c
 from registry.domain import rules
 from registry.domain.agency import Academy, Agency
 from registry.domain.errors import InvalidInput, RuleViolation, StaleVersion
+from registry.domain.keys import SigningKeys
 from registry.domain.officer import Officer
 from registry.domain.policy import Policy
 from registry.domain.records import Index, key_id
@@ -417,6 +418,30 @@ def withhold_record(
     return on_officer(cmd.officer, expected_version, act)
 
 
+def publish_key(
+    ctx: Context, cmd: c.PublishKey, actor: Actor, expected_version: int | None
+) -> Decide:
+    def decide(uow: UnitOfWork) -> Decision:
+        keys = uow.find(SigningKeys.create_id(cmd.purpose)) or SigningKeys(purpose=cmd.purpose)
+        keys.publish(kid=cmd.kid, x=cmd.x, effective_on=ctx.clock(), actor=actor)
+        return Decision([keys], keys)
+
+    return decide
+
+
+def retire_key(
+    ctx: Context, cmd: c.RetireKey, actor: Actor, expected_version: int | None
+) -> Decide:
+    def decide(uow: UnitOfWork) -> Decision:
+        keys = uow.find(SigningKeys.create_id(cmd.purpose))
+        if keys is None:
+            raise RuleViolation(rules.KEY_UNKNOWN, f"no {cmd.purpose} key was ever published")
+        keys.retire(kid=cmd.kid, reason=cmd.reason, effective_on=ctx.clock(), actor=actor)
+        return Decision([keys], keys)
+
+    return decide
+
+
 #: The officer's method for each state action on a certificate.
 STATE_ACTIONS: dict[type[c.Command], str] = {
     c.SuspendCertificate: "suspend",
@@ -443,6 +468,8 @@ DECIDERS: dict[type[Any], Callable[[Context, Any, Actor, int | None], Decide]] =
     c.SeparateOfficer: separate_officer,
     c.TransferOfficer: transfer_officer,
     c.CorrectRecord: correct_record,
+    c.PublishKey: publish_key,
+    c.RetireKey: retire_key,
     c.WithholdRecord: withhold_record,
 }
 

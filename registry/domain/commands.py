@@ -7,7 +7,7 @@ the input; the aggregates apply the rules of the program.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -193,6 +193,24 @@ class WithholdRecord(Command):
     withheld: bool = True
     reason: Reason
     effective_on: date | None = None
+
+
+Purpose = Literal["token", "checkpoint"]
+KeyId = Annotated[str, StringConstraints(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class PublishKey(Command):
+    """Publish a new signing key (its public part); it signs from now on."""
+
+    purpose: Purpose
+    kid: KeyId
+    x: KeyId
+
+
+class RetireKey(Command):
+    purpose: Purpose
+    kid: KeyId
+    reason: Reason
 
 
 class TrainingAmendment(Command):
