@@ -296,12 +296,14 @@ class Officer(Aggregate):
         revoked = [a for a in cert.live_actions(on) if a.action == "revoked"]
         if revoked:
             return CertificateStatus.REVOKED, revoked[0].reason
-        suspension = cert.suspended_on(on)
-        if suspension:
-            return CertificateStatus.SUSPENDED, suspension.reason
+        # A lapse is final and a suspension may be lifted: past its expiry a suspended
+        # certificate is expired.
         expires_on = cert.expires_on(on)
         if expires_on is None or on >= expires_on:
             return CertificateStatus.EXPIRED, ""
+        suspension = cert.suspended_on(on)
+        if suspension:
+            return CertificateStatus.SUSPENDED, suspension.reason
         if self.post_status_on(on) is not PostStatus.ACTIVE:
             return CertificateStatus.POST_NOT_ACTIVE, f"POST status {self.post_status_on(on)}"
         youth = cert.credential is Credential.CIT_YOUTH

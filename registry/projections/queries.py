@@ -45,6 +45,8 @@ class CertificationStatus(View):
     reason: str
     mandated: bool
     withheld: bool
+    #: The certificate's entry in the signed status list.
+    status_idx: int
 
     @property
     def in_force(self) -> bool:
@@ -140,6 +142,7 @@ class Change(View):
 #: A certificate with its holder and where the holder served on the date asked (two `?`).
 CERTIFICATES = (
     "SELECT c.number, c.credential, c.officer_id, c.issued_on, c.mandated, c.timeline, "
+    "c.status_idx, "
     "c.ce_hours, o.name, o.post_number, o.role, o.withheld, "
     "p.agency_code, p.district, p.shift FROM rm_certificates c "
     "JOIN rm_officers o ON o.officer_id = c.officer_id "
@@ -171,6 +174,7 @@ def _certification(row: dict[str, Any], on: date) -> CertificationStatus:
         reason=reason,
         mandated=bool(row["mandated"]),
         withheld=bool(row["withheld"]),
+        status_idx=row["status_idx"],
     )
 
 
@@ -391,3 +395,24 @@ def changes(views: Views, code: str, *, after: int = 0, limit: int = 100) -> lis
         (agency["code"], after, limit),
     )
     return [Change(**row) for row in rows]
+
+
+#: Status-list values (IETF Token Status List, 2 bits): valid, invalid, suspended.
+LIST_VALID, LIST_INVALID, LIST_SUSPENDED = 0, 1, 2
+
+
+def status_list_values(views: Views, on: date) -> bytes:
+    """Every certificate's status-list value on a date, by its index (one byte each).
+
+    In force is valid, suspended is suspended, anything else (expired, revoked, POST
+    not active, voided) is invalid; indexes not given out are invalid too.
+    """
+    rows = store.query(views, "SELECT status_idx, timeline FROM rm_certificates")
+    values = bytearray([LIST_INVALID]) * (max((r["status_idx"] for r in rows), default=-1) + 1)
+    for row in rows:
+        status = status_on(json.loads(row["timeline"]), on)[0]
+        if status == IN_FORCE:
+            values[row["status_idx"]] = LIST_VALID
+        elif status == CertificateStatus.SUSPENDED.value:
+            values[row["status_idx"]] = LIST_SUSPENDED
+    return bytes(values)

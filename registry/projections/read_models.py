@@ -317,7 +317,9 @@ class ReadModels:
             store.execute(
                 self.views,
                 cursor,
-                "INSERT INTO rm_certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+                # A certificate keeps the status-list index it was given when first seen.
+                "INSERT INTO rm_certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, "
+                "(SELECT COALESCE(MAX(status_idx), -1) + 1 FROM rm_certificates)) "
                 "ON CONFLICT (number) DO UPDATE SET "
                 "issued_on = excluded.issued_on, expires_on = excluded.expires_on, "
                 "cycle_start = excluded.cycle_start, ce_hours = excluded.ce_hours, "

@@ -23,7 +23,7 @@ from registry.application import Registry
 #: The tracking name of the projection that fills these tables.
 NAME = "read_models"
 #: Change it whenever a table below changes shape: the read models are then rebuilt.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 #: The read-model tables. `{serial}` and `{float}` are filled in per dialect.
 TABLES = {
@@ -61,7 +61,8 @@ TABLES = {
             ce_hours {float} NOT NULL,
             mandated INTEGER NOT NULL,
             timeline TEXT NOT NULL,
-            expiry_noted TEXT
+            expiry_noted TEXT,
+            status_idx INTEGER NOT NULL
         )""",
     "rm_placements": """
         CREATE TABLE IF NOT EXISTS rm_placements (
@@ -106,6 +107,7 @@ TABLES = {
 INDEXES = [
     "CREATE INDEX IF NOT EXISTS rm_officers_agency ON rm_officers (agency_code)",
     "CREATE INDEX IF NOT EXISTS rm_certificates_officer ON rm_certificates (officer_id)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS rm_certificates_status ON rm_certificates (status_idx)",
     "CREATE INDEX IF NOT EXISTS rm_placements_agency ON rm_placements (agency_code, from_on)",
     "CREATE INDEX IF NOT EXISTS rm_timeline_officer ON rm_timeline (officer_id, position)",
     "CREATE INDEX IF NOT EXISTS rm_changes_agency ON rm_changes (agency_code, seq)",

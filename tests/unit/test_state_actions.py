@@ -225,3 +225,9 @@ def test_a_state_action_on_an_unknown_certificate_is_not_found(app, number):
             c.SuspendCertificate(number="UT-CIT-NOPE", reason="x", effective_on=SUSPENDED_ON),
             STATE,
         )
+
+
+def test_a_suspended_certificate_past_its_expiry_is_expired_not_suspended(app, number):
+    suspend(app, number, SUSPENDED_ON)
+    assert status_of(app, number, date(2027, 9, 14)) is S.SUSPENDED
+    assert status_of(app, number, date(2027, 9, 15)) is S.EXPIRED
