@@ -133,6 +133,9 @@ class ReadModels:
         pending = _Pending()
         if self._swept_through is None:
             self._swept_through = self._load_swept_through(cursor)
+        next_idx = store.fetch(
+            self.views, cursor, "SELECT COALESCE(MAX(idx), -1) + 1 AS n FROM rm_status_index"
+        )[0]["n"]
         for position, event in events:
             day = min(event.timestamp.astimezone(self.zone).date(), self.app.clock())
             if self._swept_through is None or day > self._swept_through:
@@ -147,11 +150,18 @@ class ReadModels:
             officer = event.mutate(officer)
             self._remember(officer)
             pending.officers[officer.id] = officer
+            if isinstance(event, Officer.CertificateIssued):
+                # Status-list entries are given out in log order, so rebuilds give the same.
+                pending.indexes.append((event.number, next_idx))
+                next_idx += 1
             pending.timeline.append(self._timeline_row(position, event))
             pending.changes.extend(self._changes(position, event, officer, before))
         self._flush(cursor, pending)
 
     def _flush(self, cursor: Any, pending: _Pending) -> None:
+        store.execute_many(
+            self.views, cursor, "INSERT INTO rm_status_index VALUES (?, ?)", pending.indexes
+        )
         store.execute_many(
             self.views,
             cursor,
@@ -317,9 +327,8 @@ class ReadModels:
             store.execute(
                 self.views,
                 cursor,
-                # A certificate keeps the status-list index it was given when first seen.
                 "INSERT INTO rm_certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, "
-                "(SELECT COALESCE(MAX(status_idx), -1) + 1 FROM rm_certificates)) "
+                "(SELECT idx FROM rm_status_index WHERE number = ?)) "
                 "ON CONFLICT (number) DO UPDATE SET "
                 "issued_on = excluded.issued_on, expires_on = excluded.expires_on, "
                 "cycle_start = excluded.cycle_start, ce_hours = excluded.ce_hours, "
@@ -334,6 +343,7 @@ class ReadModels:
                     ce_hours,
                     int(cert.mandated),
                     json.dumps(certificate_timeline(officer, number)),
+                    number,
                 ),
             )
 
@@ -405,9 +415,11 @@ class _Pending:
         self.officers: dict[UUID, Officer] = {}
         self.timeline: list[tuple[Any, ...]] = []
         self.changes: list[tuple[Any, ...]] = []
+        self.indexes: list[tuple[str, int]] = []
 
     def clear(self) -> None:
         self.officers.clear()
+        self.indexes.clear()
         self.timeline.clear()
         self.changes.clear()
 

@@ -16,14 +16,13 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
-from psycopg.sql import SQL
 
 from registry.application import Registry
 
 #: The tracking name of the projection that fills these tables.
 NAME = "read_models"
 #: Change it whenever a table below changes shape: the read models are then rebuilt.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 #: The read-model tables. `{serial}` and `{float}` are filled in per dialect.
 TABLES = {
@@ -74,6 +73,11 @@ TABLES = {
             shift TEXT,
             PRIMARY KEY (officer_id, from_on)
         )""",
+    "rm_status_index": """
+        CREATE TABLE IF NOT EXISTS rm_status_index (
+            number TEXT PRIMARY KEY,
+            idx INTEGER NOT NULL UNIQUE
+        )""",
     "rm_timeline": """
         CREATE TABLE IF NOT EXISTS rm_timeline (
             position BIGINT PRIMARY KEY,
@@ -107,7 +111,6 @@ TABLES = {
 INDEXES = [
     "CREATE INDEX IF NOT EXISTS rm_officers_agency ON rm_officers (agency_code)",
     "CREATE INDEX IF NOT EXISTS rm_certificates_officer ON rm_certificates (officer_id)",
-    "CREATE UNIQUE INDEX IF NOT EXISTS rm_certificates_status ON rm_certificates (status_idx)",
     "CREATE INDEX IF NOT EXISTS rm_placements_agency ON rm_placements (agency_code, from_on)",
     "CREATE INDEX IF NOT EXISTS rm_timeline_officer ON rm_timeline (officer_id, position)",
     "CREATE INDEX IF NOT EXISTS rm_changes_agency ON rm_changes (agency_code, seq)",
@@ -122,13 +125,7 @@ class StalePosition(Exception):
 
 class SQLiteViews(SQLiteTrackingRecorder):
     dialect = "sqlite"
-
-    def construct_create_table_statements(self) -> list[str]:
-        ddl = [
-            t.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT", float="REAL")
-            for t in TABLES.values()
-        ]
-        return [*super().construct_create_table_statements(), *ddl, *INDEXES]
+    types = {"serial": "INTEGER PRIMARY KEY AUTOINCREMENT", "float": "REAL"}
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -153,13 +150,7 @@ class SQLiteViews(SQLiteTrackingRecorder):
 
 class PostgresViews(PostgresTrackingRecorder):
     dialect = "postgres"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for table in TABLES.values():
-            ddl = table.format(serial="BIGSERIAL PRIMARY KEY", float="DOUBLE PRECISION")
-            self.sql_create_statements.append(SQL(ddl))  # type: ignore[arg-type]
-        self.sql_create_statements.extend(SQL(i) for i in INDEXES)  # type: ignore[arg-type]
+    types = {"serial": "BIGSERIAL PRIMARY KEY", "float": "DOUBLE PRECISION"}
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -192,6 +183,7 @@ def open_views(app: Registry) -> Views:
     else:
         raise TypeError(f"read models need SQLite or PostgreSQL, not {module or 'memory'}")
     with views.transaction() as cursor:
+        cursor.execute(TABLES["rm_meta"])
         cursor.execute("SELECT value FROM rm_meta WHERE key = 'schema'")
         row = cursor.fetchone()
     if row is None or dict(row)["value"] != SCHEMA_VERSION:
@@ -200,13 +192,16 @@ def open_views(app: Registry) -> Views:
 
 
 def _recreate(views: Views) -> None:
+    """Drop the read-model tables, create them in their current shape, forget the position."""
     tracking = "tracking" if views.dialect == "sqlite" else views.tracking_table_name
     with views.transaction() as cursor:
         for table in TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in TABLES.values():
+            cursor.execute(statement.format(**views.types))
+        for statement in INDEXES:
+            cursor.execute(statement)
         cursor.execute(views.sql(f"DELETE FROM {tracking} WHERE application_name = ?"), (NAME,))
-    views.create_table()
-    with views.transaction() as cursor:
         cursor.execute(views.sql("INSERT INTO rm_meta VALUES ('schema', ?)"), (SCHEMA_VERSION,))
 
 

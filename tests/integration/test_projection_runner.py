@@ -31,6 +31,7 @@ ORDER = {
     "rm_timeline": "position",
     "rm_meta": "key",
     "rm_placements": "officer_id, from_on",
+    "rm_status_index": "idx",
 }
 
 
@@ -216,3 +217,22 @@ def test_lag_counts_the_events_not_yet_applied(make_registry):
     assert runner.lag()["read_models"] > 0
     runner.catch_up()
     assert runner.lag() == {"read_models": 0}
+
+
+def test_read_models_of_an_older_shape_are_dropped_and_rebuilt_from_the_log(make_registry):
+    app = make_registry()
+    register_agencies_and_academies(app)
+    number = certified_officer(app).certificate_number
+    runner = Runner(app)
+    runner.catch_up()
+    with runner.views.transaction() as cursor:
+        cursor.execute("DROP TABLE rm_certificates")
+        cursor.execute("CREATE TABLE rm_certificates (number TEXT PRIMARY KEY, agency_code TEXT)")
+        cursor.execute("UPDATE rm_meta SET value = 'old' WHERE key = 'schema'")
+
+    reopened = Runner(make_registry())
+    assert reopened.position() == 0
+    reopened.catch_up()
+    assert store.query(reopened.views, "SELECT number, status_idx FROM rm_certificates") == [
+        {"number": number, "status_idx": 0}
+    ]
