@@ -12,6 +12,7 @@ from registry.domain.errors import InvalidInput
 from registry.domain.policy import Policy
 
 DEFAULT_DATABASE = "sqlite:///registry.db"
+DEFAULT_ISSUER = "http://localhost:8000"
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,15 @@ class Settings:
     database: str = DEFAULT_DATABASE
     timezone: str = "America/Denver"
     policy: Policy = field(default_factory=Policy)
+    #: Where private signing keys live (mode 0700; files 0600). None: beside the database.
+    key_dir: str | None = None
+    #: The registry's issuer URL: the `iss` of its tokens and the base of status-list URIs.
+    issuer: str = DEFAULT_ISSUER
 
     @classmethod
     def from_env(cls, database: str | None = None) -> Settings:
-        """Read REGISTRY_DATABASE, REGISTRY_TIMEZONE and REGISTRY_POLICY (a TOML file)."""
+        """Read REGISTRY_DATABASE, REGISTRY_TIMEZONE, REGISTRY_POLICY (a TOML file),
+        REGISTRY_KEY_DIR and REGISTRY_ISSUER."""
         policy = Policy()
         policy_file = os.environ.get("REGISTRY_POLICY")
         if policy_file:
@@ -37,9 +43,19 @@ class Settings:
             database=database or os.environ.get("REGISTRY_DATABASE") or DEFAULT_DATABASE,
             timezone=os.environ.get("REGISTRY_TIMEZONE", "America/Denver"),
             policy=policy,
+            key_dir=os.environ.get("REGISTRY_KEY_DIR") or None,
+            issuer=os.environ.get("REGISTRY_ISSUER", DEFAULT_ISSUER).rstrip("/"),
         )
         settings.zone()
         return settings
+
+    def keys_folder(self) -> Path:
+        """REGISTRY_KEY_DIR, else a `keys/` folder beside the SQLite file (or here)."""
+        if self.key_dir:
+            return Path(self.key_dir).expanduser()
+        if self.database.startswith("sqlite:///"):
+            return Path(self.database.removeprefix("sqlite:///")).expanduser().parent / "keys"
+        return Path("keys")
 
     def zone(self) -> ZoneInfo:
         try:

@@ -34,6 +34,10 @@ class Policy:
     coverage_target: float = 0.25
     #: Days an agency has to report a separation.
     separation_report_days: int = 30
+    #: Longest life of a verification token, in days (never beyond the certificate's expiry).
+    token_max_days: int = 30
+    #: Seconds a signed status list may be relied on after it was signed (its `ttl`).
+    status_list_ttl_seconds: int = 86_400
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> Policy:
@@ -55,6 +59,8 @@ class Policy:
             "youth_course_hours",
             "renewal_ce_hours",
             "separation_report_days",
+            "token_max_days",
+            "status_list_ttl_seconds",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
