@@ -1,0 +1,133 @@
+"""The registry's signing service: keys on disk, their lifecycle in the log, tokens, status list.
+
+Private keys stay in the key folder (REGISTRY_KEY_DIR); only their public halves are
+recorded, as events, so auditors can see which key was valid when. Tokens and the
+status list are read from the projections, caught up first, so a revocation or a
+suspension is in the next list as soon as it is projected.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+
+from registry.application import Registry
+from registry.domain.commands import PublishKey, RetireKey
+from registry.domain.errors import RuleViolation
+from registry.domain.values import Actor, ActorRole
+from registry.projections import queries
+from registry.projections.runner import Runner
+from registry.signing.errors import KeyStoreError
+from registry.signing.jws import sign
+from registry.signing.keys import KeyStore, PublicKey, Signer
+from registry.signing.status_list import sign_status_list
+
+#: The `typ` of a certificate token.
+TOKEN_TYP = "cit-certificate+jwt"
+#: The id of the registry's one status list, in its URI.
+STATUS_LIST_ID = "1"
+#: Who records a key made on first use.
+SYSTEM = Actor("registry", ActorRole.SYSTEM)
+#: The rule that refuses a token for a certificate not in force.
+NOT_IN_FORCE = "token-needs-certificate-in-force"
+
+
+class Signing:
+    """Keys, tokens and the status list of one registry."""
+
+    def __init__(self, app: Registry, runner: Runner | None = None) -> None:
+        self.app = app
+        self.runner = runner or Runner(app)
+        self.keys = KeyStore(app.settings.keys_folder())
+        self.issuer = app.settings.issuer
+
+    # -------------------------------------------------------------------- keys
+
+    def published(self, purpose: str = "token") -> list[PublicKey]:
+        """Keys that verify: published in the log and not retired."""
+        keys = self.app.signing_keys(purpose)
+        if keys is None:
+            return []
+        return [PublicKey(k.kid, purpose, k.x) for k in keys.published()]
+
+    def retired(self, purpose: str = "token") -> set[str]:
+        keys = self.app.signing_keys(purpose)
+        return {k.kid for k in keys.retired()} if keys else set()
+
+    def jwks(self, purpose: str = "token") -> dict[str, list[dict[str, str]]]:
+        """The RFC 7517 JWK Set of every published key: all a verifier needs."""
+        return {"keys": [key.jwk() for key in self.published(purpose)]}
+
+    def rotate(self, actor: Actor, purpose: str = "token") -> str:
+        """Make a new key, publish it, and sign with it from now on. Returns its kid."""
+        public = self.keys.create(purpose)
+        self.app.execute(PublishKey(purpose=purpose, kid=public.kid, x=public.x), actor)
+        return public.kid
+
+    def retire(self, kid: str, reason: str, actor: Actor, purpose: str = "token") -> None:
+        """Retire a published key: what it signed no longer verifies."""
+        self.app.execute(RetireKey(purpose=purpose, kid=kid, reason=reason), actor)
+
+    def signer(self, purpose: str = "token") -> Signer:
+        """The key that signs now; on first use one is made and published."""
+        keys = self.app.signing_keys(purpose)
+        if keys is None or keys.active is None:
+            self.rotate(SYSTEM, purpose)
+            keys = self.app.signing_keys(purpose)
+            assert keys is not None and keys.active is not None
+        if keys.active not in self.keys.kids(purpose):
+            raise KeyStoreError(
+                f"the {purpose} key that signs now ({keys.active}) is not in the key folder "
+                f"{self.keys.directory}: restore it, or rotate to a new key"
+            )
+        return self.keys.signer(keys.active, purpose)
+
+    # ------------------------------------------------------------------ tokens
+
+    def status_list_uri(self) -> str:
+        return f"{self.issuer}/v1/status-lists/{STATUS_LIST_ID}"
+
+    def issue_token(self, number: str, *, now: datetime | None = None) -> str:
+        """A signed token for a certificate in force today; refused for any other."""
+        now = now or datetime.now(UTC)
+        self.runner.catch_up()
+        today = self.app.clock()
+        status = queries.certificate_status(self.runner.views, number, today)
+        if not status.in_force or status.expires_on is None or status.issued_on is None:
+            raise RuleViolation(
+                NOT_IN_FORCE, f"certificate {status.number} is {status.status.value} on {today}"
+            )
+        lapses = datetime.combine(status.expires_on, time(), tzinfo=self.app.settings.zone())
+        expires = min(now + timedelta(days=self.app.policy.token_max_days), lapses)
+        claims: dict[str, object] = {
+            "iss": self.issuer,
+            "sub": status.number,
+            "credential": status.credential.value,
+            "issued_on": status.issued_on.isoformat(),
+            "expires_on": status.expires_on.isoformat(),
+            "cert_status": status.status.value,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": uuid.uuid4().hex,
+            "status": {"status_list": {"idx": status.status_idx, "uri": self.status_list_uri()}},
+        }
+        if not status.withheld:
+            claims["name"] = status.holder_name
+            claims["agency"] = status.agency_code
+        return sign(claims, self.signer(), TOKEN_TYP)
+
+    def status_list(self, *, now: datetime | None = None) -> str:
+        """The signed status list of every certificate as it stands today."""
+        now = now or datetime.now(UTC)
+        self.runner.catch_up()
+        values = queries.status_list_values(self.runner.views, self.app.clock())
+        ttl = timedelta(seconds=self.app.policy.status_list_ttl_seconds)
+        return sign_status_list(
+            values,
+            signer=self.signer(),
+            iss=self.issuer,
+            sub=self.status_list_uri(),
+            iat=now,
+            ttl=ttl,
+            exp=now + ttl,
+        )
