@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from registry.cli import certificates, imports, officers, organisations, records, views
+from registry.cli import certificates, imports, officers, organisations, records, tokens, views
 from registry.cli.core import RegistryGroup, Session
 from registry.domain.values import ActorRole
 
@@ -78,3 +78,6 @@ app.command("history")(records.history)
 app.command("correct")(records.correct)
 app.command("info")(records.info)
 app.command("import")(imports.import_file)
+app.add_typer(tokens.keys_app, name="keys")
+app.add_typer(tokens.token_app, name="token")
+app.add_typer(tokens.status_list_app, name="status-list")

@@ -401,18 +401,33 @@ def changes(views: Views, code: str, *, after: int = 0, limit: int = 100) -> lis
 LIST_VALID, LIST_INVALID, LIST_SUSPENDED = 0, 1, 2
 
 
+def list_value(status: str) -> int:
+    """A certificate status as a status-list value: in force is valid, suspended is
+    suspended, anything else (expired, revoked, POST not active, voided) is invalid."""
+    if status == IN_FORCE:
+        return LIST_VALID
+    if status == CertificateStatus.SUSPENDED.value:
+        return LIST_SUSPENDED
+    return LIST_INVALID
+
+
 def status_list_values(views: Views, on: date) -> bytes:
     """Every certificate's status-list value on a date, by its index (one byte each).
 
-    In force is valid, suspended is suspended, anything else (expired, revoked, POST
-    not active, voided) is invalid; indexes not given out are invalid too.
+    Indexes not given out are invalid.
     """
     rows = store.query(views, "SELECT status_idx, timeline FROM rm_certificates")
     values = bytearray([LIST_INVALID]) * (max((r["status_idx"] for r in rows), default=-1) + 1)
     for row in rows:
-        status = status_on(json.loads(row["timeline"]), on)[0]
-        if status == IN_FORCE:
-            values[row["status_idx"]] = LIST_VALID
-        elif status == CertificateStatus.SUSPENDED.value:
-            values[row["status_idx"]] = LIST_SUSPENDED
+        values[row["status_idx"]] = list_value(status_on(json.loads(row["timeline"]), on)[0])
     return bytes(values)
+
+
+def status_value(views: Views, number: str, idx: int, on: date) -> int | None:
+    """The live status-list value of certificate `number` on a date, if it has entry `idx`."""
+    rows = store.query(
+        views,
+        "SELECT timeline FROM rm_certificates WHERE number = ? AND status_idx = ?",
+        (number, idx),
+    )
+    return list_value(status_on(json.loads(rows[0]["timeline"]), on)[0]) if rows else None
