@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from registry.signing._b64 import b64url_decode
@@ -21,6 +22,22 @@ ALGORITHMS = frozenset({"EdDSA", "Ed25519"})
 """The `alg` values accepted for an Ed25519 key: RFC 8037's EdDSA and RFC 9864's Ed25519."""
 
 _B64URL_32_BYTES = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def key_set(jwks: Mapping[str, Any] | KeySet) -> KeySet:
+    """`jwks` as a `KeySet`; a JWK Set seen before (same content) is not read again."""
+    if type(jwks) is KeySet:
+        return jwks
+    try:
+        content = orjson.dumps(jwks)
+    except TypeError:  # not plain JSON types: read it as it is
+        return KeySet(jwks)
+    return _key_set_of(content)
+
+
+@lru_cache(maxsize=16)
+def _key_set_of(content: bytes) -> KeySet:
+    return KeySet(orjson.loads(content))
 
 
 class KeySet:
@@ -49,11 +66,13 @@ class KeySet:
 
     def x(self, kid: str) -> str:
         """The `x` of key `kid`; `UnknownKey` saying why there is no usable one."""
-        return self._entry(kid)[0]
+        found = self._keys.get(kid)
+        return found[0] if type(found) is tuple else self._refuse(kid)
 
     def key(self, kid: str) -> Ed25519PublicKey:
         """The key `kid`, for verifying; `UnknownKey` saying why there is no usable one."""
-        return self._entry(kid)[1]
+        found = self._keys.get(kid)
+        return found[1] if type(found) is tuple else self._refuse(kid)
 
     def public_keys(self) -> dict[str, Ed25519PublicKey]:
         """Every usable key by kid, as `jws.verify` takes them."""
@@ -62,11 +81,11 @@ class KeySet:
     def __repr__(self) -> str:
         return f"KeySet({sorted(self._keys)})"
 
-    def _entry(self, kid: str) -> tuple[str, Ed25519PublicKey]:
+    def _refuse(self, kid: str) -> NoReturn:
         found = self._keys.get(kid)
-        if type(found) is tuple:
-            return found
-        raise UnknownKey(found or self._none or f"no key {kid} in the JWK Set")
+        raise UnknownKey(
+            found if type(found) is str else self._none or f"no key {kid} in the JWK Set"
+        )
 
 
 def find_x(jwks: Mapping[str, Any], kid: str) -> str:

@@ -30,14 +30,16 @@ LiveStatus = Callable[[StatusReference], int | None]
 """A live status look-up: the entry's value now (0, 1, 2), or None if the registry has none."""
 
 
-@dataclass(frozen=True, slots=True)
-class VerificationResult:
+class VerificationResult(NamedTuple):
     """What `verify_token` found.
 
     `valid` is true only when `reasons` is empty. `claims` are given only when the
     signature verified. `status_as_of` is when the status information was true: the
     status list's `iat` (in UTC) or `now` for a live look-up; `status` is the entry
     found there (0 valid, 1 invalid, 2 suspended), `kid` the key the token names.
+
+    Immutable like a frozen dataclass, but a NamedTuple: one is made per verification,
+    and it is made in a third of the time, which the verification rate notices.
     """
 
     valid: bool

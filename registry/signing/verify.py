@@ -32,7 +32,7 @@ from registry.signing.jws import (
     header_problems,
     parse,
 )
-from registry.signing.keyset import ALGORITHMS, KeySet
+from registry.signing.keyset import ALGORITHMS, KeySet, key_set
 from registry.signing.result import LiveStatus, Reason, StatusReference, VerificationResult
 from registry.signing.token import TOKEN_TYP
 
@@ -74,9 +74,9 @@ def verify_token(
 ) -> VerificationResult:
     """Verify a certificate token, offline, and give every reason it is not valid.
 
-    - `jwks`: the registry's JWK Set (RFC 7517), as a dict or, better, as a `KeySet`
-      made once. The token and the status list must be signed by keys in it whose
-      kids are not in `retired`.
+    - `jwks`: the registry's JWK Set (RFC 7517), as a dict (read once per content, then
+      cached) or as a `KeySet`. The token and the status list must be signed by keys
+      in it whose kids are not in `retired`.
     - `status_list`: the signed status list (`statuslist+jwt`) at the token's status uri.
       It is stale, so the token is not valid, once `now` is past its iat + ttl (or its
       exp). Keep passing the same string: it is verified and decoded once, then cached.
@@ -96,7 +96,7 @@ def verify_token(
         return VerificationResult(False, (Reason(e.code, e.message),))
     reasons = list(_header_reasons(jws.head))
     kid = jws.header.get("kid")
-    keys = jwks if type(jwks) is KeySet else KeySet(jwks)
+    keys = key_set(jwks)
     claims = _signed_claims(jws, kid, keys, retired, reasons)
     if claims is None:
         return VerificationResult(False, tuple(reasons), kid=kid if type(kid) is str else None)
@@ -180,7 +180,9 @@ def _check_claims(
 def _check_certificate(
     claims: dict[str, Any], today: date, wrong: list[str], reasons: list[Reason]
 ) -> None:
-    issued_on, expires_on = _date(claims.get("issued_on")), _date(claims.get("expires_on"))
+    issued_on, expires_on = claims.get("issued_on"), claims.get("expires_on")
+    issued_on = _iso_date(issued_on) if type(issued_on) is str else None
+    expires_on = _iso_date(expires_on) if type(expires_on) is str else None
     if (issued_on is None or expires_on is None) and not {"issued_on", "expires_on"} & set(wrong):
         reasons.append(Reason(ReasonCode.MALFORMED, "issued_on and expires_on are YYYY-MM-DD"))
     if expires_on is not None and expires_on <= today:
@@ -216,10 +218,6 @@ def _judge_status(status: int, ref: StatusReference, reasons: list[Reason]) -> N
         reasons.append(Reason(ReasonCode.SUSPENDED, f"{where} says suspended"))
     else:
         reasons.append(Reason(ReasonCode.STATUS_UNKNOWN, f"{where} is {status}, a reserved value"))
-
-
-def _date(value: Any) -> date | None:
-    return _iso_date(value) if type(value) is str else None
 
 
 @lru_cache(maxsize=4096)
