@@ -18,12 +18,10 @@ from registry.domain.values import Actor, ActorRole
 from registry.projections import queries
 from registry.projections.runner import Runner
 from registry.signing.errors import KeyStoreError
-from registry.signing.jws import sign
 from registry.signing.keys import KeyStore, PublicKey, Signer
 from registry.signing.status_list import sign_status_list
+from registry.signing.token import certificate_claims, sign_token
 
-#: The `typ` of a certificate token.
-TOKEN_TYP = "cit-certificate+jwt"
 #: The id of the registry's one status list, in its URI.
 STATUS_LIST_ID = "1"
 #: Who records a key made on first use.
@@ -35,11 +33,14 @@ NOT_IN_FORCE = "token-needs-certificate-in-force"
 class Signing:
     """Keys, tokens and the status list of one registry."""
 
-    def __init__(self, app: Registry, runner: Runner | None = None) -> None:
+    def __init__(
+        self, app: Registry, runner: Runner | None = None, keys: KeyStore | None = None
+    ) -> None:
         self.app = app
         self.runner = runner or Runner(app)
-        self.keys = KeyStore(app.settings.keys_folder())
+        self.keys = keys or KeyStore(app.settings.keys_folder())
         self.issuer = app.settings.issuer
+        self._signers: dict[str, Signer] = {}
 
     # -------------------------------------------------------------------- keys
 
@@ -80,7 +81,9 @@ class Signing:
                 f"the {purpose} key that signs now ({keys.active}) is not in the key folder "
                 f"{self.keys.directory}: restore it, or rotate to a new key"
             )
-        return self.keys.signer(keys.active, purpose)
+        if keys.active not in self._signers:
+            self._signers[keys.active] = self.keys.signer(keys.active, purpose)
+        return self._signers[keys.active]
 
     # ------------------------------------------------------------------ tokens
 
@@ -98,23 +101,23 @@ class Signing:
                 NOT_IN_FORCE, f"certificate {status.number} is {status.status.value} on {today}"
             )
         lapses = datetime.combine(status.expires_on, time(), tzinfo=self.app.settings.zone())
-        expires = min(now + timedelta(days=self.app.policy.token_max_days), lapses)
-        claims: dict[str, object] = {
-            "iss": self.issuer,
-            "sub": status.number,
-            "credential": status.credential.value,
-            "issued_on": status.issued_on.isoformat(),
-            "expires_on": status.expires_on.isoformat(),
-            "cert_status": status.status.value,
-            "iat": int(now.timestamp()),
-            "exp": int(expires.timestamp()),
-            "jti": uuid.uuid4().hex,
-            "status": {"status_list": {"idx": status.status_idx, "uri": self.status_list_uri()}},
-        }
-        if not status.withheld:
-            claims["name"] = status.holder_name
-            claims["agency"] = status.agency_code
-        return sign(claims, self.signer(), TOKEN_TYP)
+        claims = certificate_claims(
+            iss=self.issuer,
+            number=status.number,
+            credential=status.credential.value,
+            # Withheld officers' tokens carry only the certificate and its dates.
+            name=None if status.withheld else status.holder_name,
+            agency=None if status.withheld else status.agency_code,
+            issued_on=status.issued_on,
+            expires_on=status.expires_on,
+            cert_status=status.status.value,
+            iat=now,
+            exp=min(now + timedelta(days=self.app.policy.token_max_days), lapses),
+            jti=uuid.uuid4().hex,
+            idx=status.status_idx,
+            uri=self.status_list_uri(),
+        )
+        return sign_token(claims, self.signer())
 
     def status_list(self, *, now: datetime | None = None) -> str:
         """The signed status list of every certificate as it stands today."""
