@@ -1,6 +1,7 @@
 """`registry certificate ...`: issue, renew, suspend, reinstate and revoke certificates."""
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -68,64 +69,43 @@ def renew(
     )
 
 
-@certificate_app.command("suspend")
-def suspend(
-    ctx: typer.Context,
-    number: CertificateRef,
-    reason: Reason,
-    on: On = None,
-    command_id: CommandId = None,
-    expected_version: ExpectedVersion = None,
+def _state_action(
+    name: str, method: Callable[..., Any], command: type[c.Command], done: str, doc: str
 ) -> None:
-    """Suspend a certificate."""
-    run(
-        ctx,
-        Registry.suspend_certificate,
-        c.SuspendCertificate,
-        {"number": number, "reason": reason, "effective_on": on},
-        summary=lambda cmd: "suspended",
-        command_id=command_id,
-        expected_version=expected_version,
-    )
+    """Register `registry certificate NAME`: a state action with a reason and a date."""
+
+    def action(
+        ctx: typer.Context,
+        number: CertificateRef,
+        reason: Reason,
+        on: On = None,
+        command_id: CommandId = None,
+        expected_version: ExpectedVersion = None,
+    ) -> None:
+        run(
+            ctx,
+            method,
+            command,
+            {"number": number, "reason": reason, "effective_on": on},
+            summary=lambda cmd: done,
+            command_id=command_id,
+            expected_version=expected_version,
+        )
+
+    action.__doc__ = doc
+    action.__name__ = name
+    certificate_app.command(name)(action)
 
 
-@certificate_app.command("reinstate")
-def reinstate(
-    ctx: typer.Context,
-    number: CertificateRef,
-    reason: Reason,
-    on: On = None,
-    command_id: CommandId = None,
-    expected_version: ExpectedVersion = None,
-) -> None:
-    """Reinstate a suspended certificate."""
-    run(
-        ctx,
-        Registry.reinstate_certificate,
-        c.ReinstateCertificate,
-        {"number": number, "reason": reason, "effective_on": on},
-        summary=lambda cmd: "reinstated",
-        command_id=command_id,
-        expected_version=expected_version,
-    )
-
-
-@certificate_app.command("revoke")
-def revoke(
-    ctx: typer.Context,
-    number: CertificateRef,
-    reason: Reason,
-    on: On = None,
-    command_id: CommandId = None,
-    expected_version: ExpectedVersion = None,
-) -> None:
-    """Revoke a certificate for good."""
-    run(
-        ctx,
-        Registry.revoke_certificate,
-        c.RevokeCertificate,
-        {"number": number, "reason": reason, "effective_on": on},
-        summary=lambda cmd: "revoked",
-        command_id=command_id,
-        expected_version=expected_version,
-    )
+_state_action(
+    "suspend", Registry.suspend_certificate, c.SuspendCertificate, "suspended",
+    "Suspend a certificate.",
+)  # fmt: skip
+_state_action(
+    "reinstate", Registry.reinstate_certificate, c.ReinstateCertificate, "reinstated",
+    "Reinstate a suspended certificate.",
+)  # fmt: skip
+_state_action(
+    "revoke", Registry.revoke_certificate, c.RevokeCertificate, "revoked",
+    "Revoke a certificate for good.",
+)  # fmt: skip
