@@ -49,11 +49,21 @@ def status_from_list(
     be the list at the token's uri, from the token's issuer, and not be stale: `at`
     (seconds since the epoch) past its iat + ttl, or past its exp.
     """
-    listed = _parse(jwt)
-    if type(listed) is Reason:
-        reasons.append(listed)
-        return None, None
-    problem = _trust(jwt, listed, keys, retired) or _match(listed.claims, ref, iss, at)
+    global _trusted
+    last = _trusted
+    if jwt is last[0] and keys is last[1] and last[2].kid not in retired:
+        listed = last[2]  # its header, key and signature checked out with these very keys
+    else:
+        listed = _parse(jwt)
+        if type(listed) is Reason:
+            reasons.append(listed)
+            return None, None
+        problem = _trust(jwt, listed, keys, retired)
+        if problem:
+            reasons.append(problem)
+            return None, None
+        _trusted = (jwt, keys, listed)
+    problem = _match(listed.claims, ref, iss, at)
     if problem:
         reasons.append(problem)
         return None, None
@@ -64,6 +74,12 @@ def status_from_list(
     except IndexError as e:
         reasons.append(Reason(ReasonCode.STATUS_UNKNOWN, str(e)))
         return None, listed.as_of
+
+
+# The last status list `_trust` passed, and the KeySet it passed with (KeySets do not
+# change): only whether its key is now retired remains to be asked. Kept by reference,
+# so `is` cannot be fooled by a new object at the address of a collected one.
+_trusted: tuple[Any, Any, Any] = (None, None, None)
 
 
 def _trust(jwt: str, listed: _Listed, keys: KeySet, retired: Set[str]) -> Reason | None:

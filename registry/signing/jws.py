@@ -104,15 +104,16 @@ def parse(token: str, *, max_length: int = MAX_LENGTH) -> CompactJWS:
         raw = token.encode("ascii")
     except UnicodeEncodeError:
         raise Malformed("a compact JWS is ASCII") from None
-    parts = raw.split(b".")
-    if len(parts) != 3:
-        raise Malformed(f"a compact JWS has 3 parts separated by dots, not {len(parts)}")
+    if raw.count(b".") != 2:  # counted and cut at the dots: cheaper than a split
+        raise Malformed(f"a compact JWS has 3 parts separated by dots, not {raw.count(b'.') + 1}")
+    signing_input, _, encoded_signature = raw.rpartition(b".")
+    head, _, body = signing_input.partition(b".")
     try:
-        payload, signature = decode_ascii(parts[1]), decode_ascii(parts[2])
+        payload, signature = decode_ascii(body), decode_ascii(encoded_signature)
     except ValueError as e:
         raise Malformed(f"payload or signature: {e}") from None
-    signing_input = raw[: len(parts[0]) + 1 + len(parts[1])]
-    return CompactJWS(parts[0], decode_header(parts[0]), payload, signing_input, signature)
+    # tuple.__new__: the same CompactJWS as its Python-level __new__ makes, in half the time
+    return tuple.__new__(CompactJWS, (head, decode_header(head), payload, signing_input, signature))
 
 
 def header_problems(header: Mapping[str, Any], *, typ: str) -> list[VerificationError]:
