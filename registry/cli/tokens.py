@@ -49,7 +49,10 @@ def rotate(ctx: typer.Context, purpose: Purpose = "token") -> None:
 @keys_app.command("retire")
 def retire(
     ctx: typer.Context,
-    kid: Annotated[str, typer.Argument(help="The key id (its RFC 7638 thumbprint).")],
+    kid: Annotated[
+        str,
+        typer.Argument(help="The key id (its RFC 7638 thumbprint); after -- if it begins with -."),
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why it is retired.")],
     purpose: Purpose = "token",
 ) -> None:

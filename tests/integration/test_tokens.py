@@ -219,10 +219,13 @@ def test_keys_rotate_and_retire_on_the_command_line(sqlite_url, tmp_path):
     keys = tmp_path / "keys"
     first = json.loads(run(sqlite_url, keys, "--json", "keys", "rotate").stdout)["kid"]
     second = json.loads(run(sqlite_url, keys, "--json", "keys", "rotate").stdout)["kid"]
-    refused = run(sqlite_url, keys, "keys", "retire", second, "--reason", "too soon")
+    # A kid may begin with "-": it goes after "--" so it is not read as an option.
+    refused = run(sqlite_url, keys, "keys", "retire", "--reason", "too soon", "--", second)
     assert refused.exit_code == 1
     assert "signing-key-cannot-be-retired" in refused.stderr
-    assert run(sqlite_url, keys, "keys", "retire", first, "--reason", "rotated").exit_code == 0
+    assert (
+        run(sqlite_url, keys, "keys", "retire", "--reason", "rotated", "--", first).exit_code == 0
+    )
     listed = json.loads(run(sqlite_url, keys, "--json", "keys", "list").stdout)["keys"]
     assert {(k["kid"], k["signs"], k["retired_on"] is not None) for k in listed} == {
         (first, False, True),
