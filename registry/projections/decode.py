@@ -30,6 +30,11 @@ class FastDecoder:
         self._decoders: dict[str, Any] = {n: t.decode for n, t in transcoder.names.items()}
         self._decoders.update(date_iso=date.fromisoformat, datetime_iso=datetime.fromisoformat)
         self._classes: dict[str, tuple[type, Any]] = {}
+        #: name -> {data: value} for immutable values (frozen dataclasses, e.g. an actor):
+        #: the thousands of events one actor recorded share one decoded value.
+        self._shared: dict[str, dict[tuple[Any, ...], Any]] = {
+            n: {} for n, t in transcoder.names.items() if _frozen(getattr(t, "type", None))
+        }
 
     def decode(self, notification: Notification) -> Any:
         """The domain event of a notification."""
@@ -47,7 +52,11 @@ class FastDecoder:
             if kind is dict:
                 name = value.get("_type_")
                 if name is not None and len(value) == 2:
-                    state[key] = revive[name](self._revive_data(value["_data_"]))
+                    data = value["_data_"]
+                    if data.__class__ is str:  # a date or datetime: the common case
+                        state[key] = revive[name](data)
+                    else:
+                        state[key] = self._revive_typed(name, data)
                 else:
                     state[key] = self._revive(value)
             elif kind is list:
@@ -71,6 +80,23 @@ class FastDecoder:
             (n.id, self.decode(n)) for n in notifications if topics is None or n.topic in topics
         ]
 
+    def _revive_typed(self, name: str, data: Any) -> Any:
+        """A transcoded value; an immutable one made of strings is decoded once and shared."""
+        shared = self._shared.get(name)
+        if shared is None or data.__class__ is not dict:
+            return self._decoders[name](self._revive_data(data))
+        key = tuple(data.items())
+        try:
+            return shared[key]
+        except KeyError:
+            pass
+        value = self._decoders[name](self._revive_data(data))
+        if all(v.__class__ is str for v in data.values()):
+            if len(shared) >= SHARED_LIMIT:
+                shared.clear()
+            shared[key] = value
+        return value
+
     def _revive(self, value: Any) -> Any:
         if type(value) is list:
             return [self._revive(v) if type(v) in (dict, list) else v for v in value]
@@ -87,3 +113,13 @@ class FastDecoder:
                     return self._revive(data)
             return data
         return self._revive(data) if kind is list else data
+
+
+#: Shared decoded values kept per transcoded type (the cache is emptied when full).
+SHARED_LIMIT = 10_000
+
+
+def _frozen(cls: Any) -> bool:
+    """Whether instances of `cls` cannot change (a frozen dataclass)."""
+    params = getattr(cls, "__dataclass_params__", None)
+    return bool(params is not None and params.frozen)

@@ -74,6 +74,28 @@ CERTIFICATE_CHANGES = {
     Officer.CertificateRenewed: "renewed",
 }
 
+# What the apply loop needs to know about an event's class, found once per class.
+_AGENCY, _MOVE, _ISSUE, _CHANGE, _OTHER = "agency", "move", "issue", "change", "other"
+_KINDS: dict[type, str] = {}
+
+
+def _kind(cls: type) -> str:
+    try:
+        return _KINDS[cls]
+    except KeyError:
+        if issubclass(cls, Agency.Registered | Agency.Updated):
+            kind = _AGENCY
+        elif issubclass(cls, Officer.Separated | Officer.Joined):
+            kind = _MOVE
+        elif issubclass(cls, Officer.CertificateIssued):
+            kind = _ISSUE
+        elif issubclass(cls, CHANGE_EVENTS):
+            kind = _CHANGE
+        else:
+            kind = _OTHER
+        _KINDS[cls] = kind
+        return kind
+
 
 def certificate_timeline(officer: Officer, number: str) -> list[list[Any]]:
     """[from, status, expires_on, reason] from each date the status may change on."""
@@ -136,26 +158,38 @@ class ReadModels:
         next_idx = store.fetch(
             self.views, cursor, "SELECT COALESCE(MAX(idx), -1) + 1 AS n FROM rm_status_index"
         )[0]["n"]
+        zone, clock, officers = self.zone, self.app.clock, self._officers
+        timeline, changes = pending.timeline, pending.changes
+        ids: dict[UUID, str] = {}  # officer id -> its text, made once per officer per batch
         for position, event in events:
-            day = min(event.timestamp.astimezone(self.zone).date(), self.app.clock())
+            day = min(event.timestamp.astimezone(zone).date(), clock())
             if self._swept_through is None or day > self._swept_through:
                 self._flush(cursor, pending)
                 self.sweep(cursor, day)
-            if isinstance(event, Agency.Registered | Agency.Updated):
+            kind = _kind(type(event))
+            if kind is _AGENCY:
                 self._agency(cursor, event)
                 continue
-            officer = self._officer_before(event)
-            moves = isinstance(event, Officer.Separated | Officer.Joined)
-            before = officer.agency_on(None) if officer and moves else None
+            # The officer as it stood just before the event (None for an enrolment).
+            officer = None
+            if event.originator_version != 1:
+                officer = officers.get(event.originator_id)
+                if officer is None or officer.version != event.originator_version - 1:
+                    officer = self._officer_before(event)
+            before = officer.agency_on(None) if officer and kind is _MOVE else None
             officer = event.mutate(officer)
             self._remember(officer)
             pending.officers[officer.id] = officer
-            if isinstance(event, Officer.CertificateIssued):
+            if kind is _ISSUE:
                 # Status-list entries are given out in log order, so rebuilds give the same.
                 pending.indexes.append((event.number, next_idx))
                 next_idx += 1
-            pending.timeline.append(self._timeline_row(position, event))
-            pending.changes.extend(self._changes(position, event, officer, before))
+            officer_id = ids.get(officer.id)
+            if officer_id is None:
+                officer_id = ids[officer.id] = str(officer.id)
+            timeline.append(self._timeline_row(position, event, officer_id))
+            if kind is not _OTHER:
+                changes.extend(self._changes(position, event, officer, before))
         self._flush(cursor, pending)
 
     def _flush(self, cursor: Any, pending: _Pending) -> None:
@@ -169,8 +203,7 @@ class ReadModels:
             pending.timeline,
         )
         store.execute_many(self.views, cursor, INSERT_CHANGE, pending.changes)
-        for officer in pending.officers.values():
-            self._write_officer(cursor, officer)
+        self._write_officers(cursor, pending.officers.values())
         pending.clear()
 
     # ----------------------------------------------------------------- agencies
@@ -209,21 +242,23 @@ class ReadModels:
         return officer
 
     def _remember(self, officer: Officer) -> None:
-        self._officers[officer.id] = officer
-        self._officers.move_to_end(officer.id)
-        while len(self._officers) > self.cache_size:
-            self._officers.popitem(last=False)
+        cache = self._officers
+        cache[officer.id] = officer
+        cache.move_to_end(officer.id)
+        while len(cache) > self.cache_size:
+            cache.popitem(last=False)
 
-    def _timeline_row(self, position: int, event: Any) -> tuple[Any, ...]:
+    def _timeline_row(self, position: int, event: Any, officer_id: str) -> tuple[Any, ...]:
+        actor = event.actor
         return (
             position,
-            str(event.originator_id),
+            officer_id,
             event.originator_version,
             type(event).__name__,
             event.effective_on.isoformat(),
             event.timestamp.isoformat(),
-            event.actor.id,
-            event.actor.role.value,
+            actor.id,
+            actor.role._value_,  # .value, without the enum property's Python-level call
             orjson.dumps(
                 event_details(event), default=_plain, option=orjson.OPT_SORT_KEYS
             ).decode(),
@@ -278,74 +313,26 @@ class ReadModels:
             for number in numbers
         ]
 
-    def _write_officer(self, cursor: Any, officer: Officer) -> None:
-        assignment = officer.assignment_on(None)
-        statuses = [p for p in officer.post_statuses if not p.void]
-        latest_post = (
-            max(statuses, key=lambda p: (p.effective_on, p.version)).status if statuses else None
-        )
-        agency = officer.agency_on(None)
-        officer_id = str(officer.id)
-        store.execute(
-            self.views,
-            cursor,
-            "INSERT INTO rm_officers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (officer_id) DO UPDATE SET post_number = excluded.post_number, "
-            "name = excluded.name, role = excluded.role, agency_code = excluded.agency_code, "
-            "district = excluded.district, shift = excluded.shift, "
-            "post_status = excluded.post_status, withheld = excluded.withheld, "
-            "version = excluded.version",
-            (
-                officer_id,
-                officer.post_number,
-                officer.name,
-                officer.role.value,
-                agency,
-                assignment.district if assignment else None,
-                assignment.shift if assignment else None,
-                latest_post.value if latest_post else None,
-                int(officer.withheld),
-                officer.version,
-            ),
-        )
-        store.execute(
-            self.views, cursor, "DELETE FROM rm_placements WHERE officer_id = ?", (officer_id,)
+    def _write_officers(self, cursor: Any, officers: Iterable[Officer]) -> None:
+        """Write the rows of each officer again from its aggregate, a statement per table."""
+        officer_rows: list[tuple[Any, ...]] = []
+        ids: list[tuple[str]] = []
+        placements: list[tuple[Any, ...]] = []
+        certificates: list[tuple[Any, ...]] = []
+        for officer in officers:
+            officer_id = str(officer.id)
+            officer_rows.append(_officer_row(officer_id, officer))
+            ids.append((officer_id,))
+            placements.extend((officer_id, *p) for p in officer_placements(officer))
+            certificates.extend(_certificate_rows(officer_id, officer))
+        store.execute_many(self.views, cursor, UPSERT_OFFICER, officer_rows)
+        store.execute_many(
+            self.views, cursor, "DELETE FROM rm_placements WHERE officer_id = ?", ids
         )
         store.execute_many(
-            self.views,
-            cursor,
-            "INSERT INTO rm_placements VALUES (?, ?, ?, ?, ?, ?)",
-            [(officer_id, *placement) for placement in officer_placements(officer)],
+            self.views, cursor, "INSERT INTO rm_placements VALUES (?, ?, ?, ?, ?, ?)", placements
         )
-        for number, cert in officer.certificates.items():
-            issued = cert.issued()
-            expires_on = cert.expires_on()
-            cycle_start, ce_hours = None, 0.0
-            if issued is not None:
-                start, expiry = officer.renewal_cycle(number, date.max)
-                cycle_start, ce_hours = start.isoformat(), officer.ce_hours(start, expiry)
-            store.execute(
-                self.views,
-                cursor,
-                "INSERT INTO rm_certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, "
-                "(SELECT idx FROM rm_status_index WHERE number = ?)) "
-                "ON CONFLICT (number) DO UPDATE SET "
-                "issued_on = excluded.issued_on, expires_on = excluded.expires_on, "
-                "cycle_start = excluded.cycle_start, ce_hours = excluded.ce_hours, "
-                "mandated = excluded.mandated, timeline = excluded.timeline",
-                (
-                    number,
-                    officer_id,
-                    cert.credential.value,
-                    issued.effective_on.isoformat() if issued else None,
-                    expires_on.isoformat() if expires_on and issued else None,
-                    cycle_start,
-                    ce_hours,
-                    int(cert.mandated),
-                    json.dumps(certificate_timeline(officer, number)),
-                    number,
-                ),
-            )
+        store.execute_many(self.views, cursor, UPSERT_CERTIFICATE, certificates)
 
     # ------------------------------------------------------------------ expiry
 
@@ -424,23 +411,103 @@ class _Pending:
         self.changes.clear()
 
 
+UPSERT_OFFICER = (
+    "INSERT INTO rm_officers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (officer_id) DO UPDATE SET post_number = excluded.post_number, "
+    "name = excluded.name, role = excluded.role, agency_code = excluded.agency_code, "
+    "district = excluded.district, shift = excluded.shift, "
+    "post_status = excluded.post_status, withheld = excluded.withheld, "
+    "version = excluded.version"
+)
+UPSERT_CERTIFICATE = (
+    "INSERT INTO rm_certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, "
+    "(SELECT idx FROM rm_status_index WHERE number = ?)) "
+    "ON CONFLICT (number) DO UPDATE SET "
+    "issued_on = excluded.issued_on, expires_on = excluded.expires_on, "
+    "cycle_start = excluded.cycle_start, ce_hours = excluded.ce_hours, "
+    "mandated = excluded.mandated, timeline = excluded.timeline"
+)
+
+
+def _officer_row(officer_id: str, officer: Officer) -> tuple[Any, ...]:
+    """The rm_officers row of an officer, as it stands now."""
+    assignment = officer.assignment_on(None)
+    statuses = [p for p in officer.post_statuses if not p.void]
+    latest_post = (
+        max(statuses, key=lambda p: (p.effective_on, p.version)).status if statuses else None
+    )
+    return (
+        officer_id,
+        officer.post_number,
+        officer.name,
+        officer.role.value,
+        officer.agency_on(None),
+        assignment.district if assignment else None,
+        assignment.shift if assignment else None,
+        latest_post.value if latest_post else None,
+        int(officer.withheld),
+        officer.version,
+    )
+
+
+def _certificate_rows(officer_id: str, officer: Officer) -> list[tuple[Any, ...]]:
+    """The rm_certificates rows of an officer's certificates (the status index is looked up)."""
+    rows = []
+    for number, cert in officer.certificates.items():
+        issued = cert.issued()
+        expires_on = cert.expires_on()
+        cycle_start, ce_hours = None, 0.0
+        if issued is not None:
+            start, expiry = officer.renewal_cycle(number, date.max)
+            cycle_start, ce_hours = start.isoformat(), officer.ce_hours(start, expiry)
+        rows.append(
+            (
+                number,
+                officer_id,
+                cert.credential.value,
+                issued.effective_on.isoformat() if issued else None,
+                expires_on.isoformat() if expires_on and issued else None,
+                cycle_start,
+                ce_hours,
+                int(cert.mandated),
+                json.dumps(certificate_timeline(officer, number)),
+                number,
+            )
+        )
+    return rows
+
+
 def officer_placements(
     officer: Officer,
 ) -> list[tuple[str, str | None, str, str | None, str | None]]:
     """(from, until, agency, district, shift) for each period the officer served an agency."""
-    points = sorted(
-        {f.effective_on for f in officer.employment if not f.void}
-        | {a.effective_on for a in officer.assignments if not a.void}
+    # One pass over the facts in effective order, as `agency_on` and `assignment_on`
+    # would answer on each date (each of them sorts the facts again on every call).
+    jobs = sorted(
+        (f for f in officer.employment if not f.void), key=lambda f: (f.effective_on, f.version)
     )
+    posts = sorted(
+        (a for a in officer.assignments if not a.void), key=lambda a: (a.effective_on, a.version)
+    )
+    points = sorted({f.effective_on for f in jobs} | {a.effective_on for a in posts})
+    agency: str | None = None
+    latest: dict[str | None, Any] = {}  # agency -> its last assignment effective so far
+    i = j = 0
     periods: list[list[Any]] = []
     for day in points:
-        assignment = officer.assignment_on(day)
-        where = (
-            officer.agency_on(day),
+        while i < len(jobs) and jobs[i].effective_on <= day:
+            agency = None if jobs[i].separation else jobs[i].agency_code
+            i += 1
+        while j < len(posts) and posts[j].effective_on <= day:
+            latest[posts[j].agency_code] = posts[j]
+            j += 1
+        assignment = latest.get(agency)
+        where = [
+            agency,
             assignment.district if assignment else None,
             assignment.shift if assignment else None,
-        )
-        if periods and periods[-1][2:] == list(where):
+        ]
+        if periods and periods[-1][2:] == where:
             continue
         if periods:
             periods[-1][1] = day.isoformat()

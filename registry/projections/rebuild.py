@@ -17,11 +17,14 @@ from registry.storage import describe
 
 #: Notifications copied per transaction when replaying into a scratch database.
 COPY_BATCH = 2000
+#: Log positions applied per transaction when building from the first event: larger
+#: windows than the runner's, so an officer touched across a window is written once.
+REBUILD_BATCH = 25_000
 
 
 def rebuild(app: Registry, *, progress: Progress | None = None) -> int:
     """Drop every read model and apply the whole log again; return the events read."""
-    runner = Runner(app)
+    runner = Runner(app, batch_size=REBUILD_BATCH)
     for projection in runner.projections:
         store.drop(runner.views, projection.name)
         projection.forget()
@@ -69,7 +72,7 @@ def replay_as_recorded(
             )
             copied += len(keep)
             start = batch[-1].id + 1
-        Runner(scratch).catch_up(progress=progress)
+        Runner(scratch, batch_size=REBUILD_BATCH).catch_up(progress=progress)
         return Replay(database=into, cutoff=cutoff, events=copied, skipped=skipped)
     finally:
         scratch.close()
