@@ -56,6 +56,30 @@ INSERT_CHANGE = (
     "INSERT INTO rm_changes (position, agency_code, certificate_number, officer_id, kind,"
     " effective_on, recorded_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+#: Columns of the rows the projection only ever inserts.
+CHANGE_COLUMNS = (
+    "position",
+    "agency_code",
+    "certificate_number",
+    "officer_id",
+    "kind",
+    "effective_on",
+    "recorded_at",
+    "detail",
+)
+TIMELINE_COLUMNS = (
+    "position",
+    "officer_id",
+    "version",
+    "event",
+    "effective_on",
+    "recorded_at",
+    "actor_id",
+    "actor_role",
+    "details",
+)
+PLACEMENT_COLUMNS = ("officer_id", "from_on", "until_on", "agency_code", "district", "shift")
+STATUS_INDEX_COLUMNS = ("number", "idx")
 #: Statuses on the expiry date under which there is no lapse to report: a revoked or
 #: voided certificate has ended already. (A suspended one still lapses.)
 NO_LAPSE = {CertificateStatus.REVOKED.value, CertificateStatus.VOIDED.value}
@@ -193,16 +217,10 @@ class ReadModels:
         self._flush(cursor, pending)
 
     def _flush(self, cursor: Any, pending: _Pending) -> None:
-        store.execute_many(
-            self.views, cursor, "INSERT INTO rm_status_index VALUES (?, ?)", pending.indexes
-        )
-        store.execute_many(
-            self.views,
-            cursor,
-            "INSERT INTO rm_timeline VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            pending.timeline,
-        )
-        store.execute_many(self.views, cursor, INSERT_CHANGE, pending.changes)
+        views = self.views
+        store.insert_many(views, cursor, "rm_status_index", STATUS_INDEX_COLUMNS, pending.indexes)
+        store.insert_many(views, cursor, "rm_timeline", TIMELINE_COLUMNS, pending.timeline)
+        store.insert_many(views, cursor, "rm_changes", CHANGE_COLUMNS, pending.changes)
         self._write_officers(cursor, pending.officers.values())
         pending.clear()
 
@@ -329,9 +347,7 @@ class ReadModels:
         store.execute_many(
             self.views, cursor, "DELETE FROM rm_placements WHERE officer_id = ?", ids
         )
-        store.execute_many(
-            self.views, cursor, "INSERT INTO rm_placements VALUES (?, ?, ?, ?, ?, ?)", placements
-        )
+        store.insert_many(self.views, cursor, "rm_placements", PLACEMENT_COLUMNS, placements)
         store.execute_many(self.views, cursor, UPSERT_CERTIFICATE, certificates)
 
     # ------------------------------------------------------------------ expiry

@@ -214,6 +214,25 @@ def execute_many(views: Views, cursor: Any, statement: str, rows: Sequence[Seque
         cursor.executemany(views.sql(statement), [tuple(r) for r in rows])
 
 
+def insert_many(
+    views: Views, cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert plain rows (no conflict clause): one COPY on PostgreSQL, one executemany on SQLite.
+
+    psycopg's executemany costs a pipelined statement per row; COPY streams them.
+    """
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if views.dialect == "postgres":
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" * len(columns))
+    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+
 def fetch(
     views: Views, cursor: Any, statement: str, params: Sequence[Any] = ()
 ) -> list[dict[str, Any]]:
