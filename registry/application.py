@@ -36,6 +36,7 @@ from registry.domain.errors import (
     NotFound,
     RegistryError,
 )
+from registry.domain.events import event_details
 from registry.domain.keys import SigningKeys
 from registry.domain.officer import CertificateView, Officer
 from registry.domain.records import CommandRecord, key_id
@@ -47,8 +48,6 @@ log = logging.getLogger(__name__)
 
 #: Attempts at a command when concurrent writers keep getting there first.
 MAX_ATTEMPTS = 16
-#: Event attributes that every event has; the rest are an event's details.
-BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
 @dataclass(frozen=True)
@@ -438,11 +437,6 @@ class Registry(Application[UUID]):
         for stored in self.events.get(officer_id):
             if as_recorded_at is not None and stored.timestamp > as_recorded_at:
                 break
-            details = {
-                k: v
-                for k, v in stored.__dict__.items()
-                if k not in BASE_FIELDS and k not in ("effective_on", "actor")
-            }
             entries.append(
                 HistoryEntry(
                     version=stored.originator_version,
@@ -450,7 +444,7 @@ class Registry(Application[UUID]):
                     effective_on=stored.effective_on,
                     recorded_at=stored.timestamp,
                     actor=stored.actor,
-                    details=details,
+                    details=event_details(stored),
                 )
             )
         if as_recorded_at is not None and not entries:
