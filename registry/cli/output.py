@@ -11,7 +11,6 @@ from dataclasses import asdict
 from datetime import date, datetime, tzinfo
 from enum import Enum
 from typing import Any
-from uuid import UUID
 
 import typer
 from rich import box
@@ -20,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from registry.application import HistoryEntry, OfficerStatus, Receipt
-from registry.domain.values import Actor
+from registry.domain.events import json_value
 
 
 def console() -> Console:
@@ -30,21 +29,7 @@ def console() -> Console:
 
 
 def emit_json(document: Any) -> None:
-    typer.echo(json.dumps(document, default=_plain, indent=2, ensure_ascii=False))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, date):  # and datetime
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, Actor):
-        return {"id": value.id, "role": value.role.value}
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+    typer.echo(json.dumps(document, default=json_value, indent=2, ensure_ascii=False))
 
 
 def _text(value: Any) -> str:

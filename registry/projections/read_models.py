@@ -27,7 +27,7 @@ from eventsourcing.utils import get_topic
 
 from registry.application import Registry
 from registry.domain.agency import Agency
-from registry.domain.events import event_details
+from registry.domain.events import event_details, json_value
 from registry.domain.officer import Officer
 from registry.domain.values import CertificateStatus, Credential
 from registry.projections import store
@@ -278,7 +278,7 @@ class ReadModels:
             actor.id,
             actor.role._value_,  # .value, without the enum property's Python-level call
             orjson.dumps(
-                event_details(event), default=_plain, option=orjson.OPT_SORT_KEYS
+                event_details(event), default=json_value, option=orjson.OPT_SORT_KEYS
             ).decode(),
         )
 
@@ -545,15 +545,3 @@ def status_on(timeline: list[list[Any]], on: date) -> tuple[str, str | None, str
 def _held(officer: Officer) -> list[str]:
     """The officer's certificates that were issued (not voided)."""
     return [n for n, c in officer.certificates.items() if c.issued() is not None]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if hasattr(value, "value"):
-        return value.value
-    if hasattr(value, "role"):
-        return {"id": value.id, "role": value.role.value}
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
