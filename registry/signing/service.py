@@ -76,12 +76,12 @@ class Signing:
             self.rotate(SYSTEM, purpose)
             keys = self.app.signing_keys(purpose)
             assert keys is not None and keys.active is not None
-        if keys.active not in self.keys.kids(purpose):
-            raise KeyStoreError(
-                f"the {purpose} key that signs now ({keys.active}) is not in the key folder "
-                f"{self.keys.directory}: restore it, or rotate to a new key"
-            )
         if keys.active not in self._signers:
+            if keys.active not in self.keys.kids(purpose):
+                raise KeyStoreError(
+                    f"the {purpose} key that signs now ({keys.active}) is not in the key folder "
+                    f"{self.keys.directory}: restore it, or rotate to a new key"
+                )
             self._signers[keys.active] = self.keys.signer(keys.active, purpose)
         return self._signers[keys.active]
 

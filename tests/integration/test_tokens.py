@@ -17,7 +17,7 @@ from registry.cli import app as cli
 from registry.config import Settings
 from registry.domain import commands as c
 from registry.domain.errors import RuleViolation
-from registry.signing.errors import ReasonCode
+from registry.signing.errors import KeyStoreError, ReasonCode
 from registry.signing.keys import KeyStore
 from registry.signing.service import NOT_IN_FORCE, SYSTEM, Signing
 from registry.signing.verify import verify_token
@@ -244,3 +244,15 @@ def test_a_token_verified_a_day_after_the_status_list_went_stale_is_invalid(sign
     assert not result.valid
     assert ReasonCode.STATUS_LIST_STALE in result.codes
     assert datetime.fromtimestamp(result.claims["exp"], UTC) > later
+
+
+def test_no_token_is_signed_when_the_signing_key_is_missing_from_the_key_folder(
+    signing, tmp_path
+):
+    number = certify(signing)
+    signing.issue_token(number, now=NOW)
+    kid = signing.app.signing_keys("token").active
+    elsewhere = Signing(signing.app, keys=KeyStore(tmp_path / "other-keys"))
+    with pytest.raises(KeyStoreError, match=f"{kid}.*not in the key folder"):
+        elsewhere.issue_token(number, now=NOW)
+    assert signing.app.signing_keys("token").active == kid
