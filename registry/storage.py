@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection
 from datetime import date
 from pathlib import Path
@@ -14,13 +15,22 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
-from eventsourcing.persistence import AggregateRecorder, JSONTranscoder, Transcoding
+import psycopg
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    JSONTranscoder,
+    PersistenceError,
+    Transcoding,
+)
 from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
 from registry.domain.errors import InvalidInput
 from registry.domain.values import Actor, ActorRole
+
+#: What the event store or its drivers raise when the database fails.
+DATABASE_ERRORS = (PersistenceError, sqlite3.Error, psycopg.Error)
 
 
 def persistence_env(url: str) -> dict[str, str]:

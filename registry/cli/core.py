@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import re
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,6 @@ from urllib.parse import urlsplit
 
 import psycopg
 import typer
-from eventsourcing.persistence import PersistenceError
 from typer.core import TyperGroup
 
 from registry.application import Receipt, Registry, parse
@@ -28,7 +26,7 @@ from registry.config import Settings
 from registry.domain.commands import Command
 from registry.domain.errors import InvalidInput, RegistryError
 from registry.domain.values import Actor, ActorRole
-from registry.storage import describe, persistence_env
+from registry.storage import DATABASE_ERRORS, describe, persistence_env
 
 #: Exit codes: a rule, a missing record or a conflict refused the command.
 EXIT_REFUSED = 1
@@ -37,9 +35,6 @@ EXIT_INVALID = 2
 #: The database could not be opened or stopped answering.
 EXIT_DATABASE = 3
 
-
-#: What the event store or its drivers raise when the database fails.
-DATABASE_ERRORS = (PersistenceError, sqlite3.Error, psycopg.Error)
 
 
 class DatabaseUnavailable(Exception):

@@ -4,7 +4,16 @@ from typing import Annotated
 
 import typer
 
-from registry.cli import certificates, imports, officers, organisations, records, tokens, views
+from registry.cli import (
+    certificates,
+    imports,
+    officers,
+    organisations,
+    records,
+    server,
+    tokens,
+    views,
+)
 from registry.cli.core import RegistryGroup, Session
 from registry.domain.values import ActorRole
 
@@ -81,3 +90,5 @@ app.command("import")(imports.import_file)
 app.add_typer(tokens.keys_app, name="keys")
 app.add_typer(tokens.token_app, name="token")
 app.add_typer(tokens.status_list_app, name="status-list")
+app.command("serve")(server.serve)
+app.add_typer(server.api_keys_app, name="api-keys")

@@ -1,0 +1,5 @@
+"""Routes: certifications."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: officers."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

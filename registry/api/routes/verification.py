@@ -1,0 +1,5 @@
+"""Routes: verification."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

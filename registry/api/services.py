@@ -1,0 +1,84 @@
+"""What the HTTP API works with: one registry, its read models, signing and API keys.
+
+A server process opens these once. The read models are kept up to date by a
+background runner (or by `registry projections run` in another process: tracking
+makes both safe at once), and a command's response waits until they show it.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Any
+
+from fastapi import Request
+
+from registry.access import ApiKeys
+from registry.application import Registry
+from registry.config import Settings
+from registry.projections.runner import Runner
+from registry.projections.store import Views
+from registry.signing.service import Signing
+
+#: Seconds a command waits for the background runner before applying the events itself.
+WAIT_FOR_RUNNER = 0.5
+
+
+class LockedRunner(Runner):
+    """A runner several threads of one process may drive: one catch-up at a time."""
+
+    def __init__(self, app: Registry, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._lock = threading.Lock()
+
+    def catch_up(self, *, until: int | None = None, progress: Any = None) -> int:
+        with self._lock:
+            return super().catch_up(until=until, progress=progress)
+
+
+class Services:
+    """The registry and everything beside it that one server process shares."""
+
+    def __init__(self, settings: Settings, *, background: bool = True) -> None:
+        self.settings = settings
+        self.registry = Registry(settings)
+        self.runner = LockedRunner(self.registry)
+        self.signing = Signing(self.registry, self.runner)
+        self.keys = ApiKeys(self.registry)
+        self.background = background
+        self._thread: threading.Thread | None = None
+
+    @property
+    def views(self) -> Views:
+        return self.runner.views
+
+    def today(self) -> date:
+        return self.registry.clock()
+
+    def start(self) -> None:
+        self.runner.catch_up()
+        if self.background:
+            self._thread = self.runner.start(poll=1.0)
+
+    def close(self) -> None:
+        self.runner.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.registry.close()
+
+    def caught_up(self, position: int) -> None:
+        """Return once the read models show everything up to `position`.
+
+        The background runner usually gets there first; if it has not within a
+        moment (or there is none), the events are applied here, exactly once.
+        """
+        if self.runner.position() >= position:
+            return
+        if self.background and self.runner.wait_for(position, timeout=WAIT_FOR_RUNNER):
+            return
+        self.runner.catch_up(until=position)
+
+
+def services_of(request: Request) -> Services:
+    """The services of the app serving `request` (a route dependency)."""
+    return request.app.state.services  # type: ignore[no-any-return]
