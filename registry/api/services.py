@@ -20,9 +20,6 @@ from registry.projections.runner import Runner
 from registry.projections.store import Views
 from registry.signing.service import Signing
 
-#: Seconds a command waits for the background runner before applying the events itself.
-WAIT_FOR_RUNNER = 0.5
-
 
 class LockedRunner(Runner):
     """A runner several threads of one process may drive: one catch-up at a time."""
@@ -69,15 +66,12 @@ class Services:
     def caught_up(self, position: int) -> None:
         """Return once the read models show everything up to `position`.
 
-        The background runner usually gets there first; if it has not within a
-        moment (or there is none), the events are applied here, exactly once.
+        Applying the missing events here, rather than waiting for the background
+        runner to wake, answers a command at once; tracking makes it exactly once
+        whoever gets there first (this thread, the background runner, another process).
         """
-        if self.runner.position() >= position:
-            return
-        if self.background and self.runner.wait_for(position, timeout=WAIT_FOR_RUNNER):
-            return
-        self.runner.catch_up(until=position)
-
+        if self.runner.position() < position:
+            self.runner.catch_up(until=position)
 
 def services_of(request: Request) -> Services:
     """The services of the app serving `request` (a route dependency)."""
