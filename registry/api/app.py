@@ -17,7 +17,14 @@ from fastapi.routing import APIRoute
 
 from registry.api import problems
 from registry.api.auth import roles_of
-from registry.api.routes import agencies, certifications, health, officers, verification
+from registry.api.routes import (
+    admin,
+    agencies,
+    certifications,
+    health,
+    officers,
+    verification,
+)
 from registry.api.services import Services
 from registry.config import Settings
 from registry.domain.access import ApiRole
@@ -28,6 +35,7 @@ ROUTERS = [
     officers.router,
     certifications.router,
     verification.router,
+    admin.router,
 ]
 
 
@@ -51,7 +59,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         lifespan=lifespan,
     )
     problems.install(app)
-    app.add_middleware(problems.BodyLimit)
+    app.add_middleware(problems.BodyLimit, paths={"/v1/imports": admin.MAX_IMPORT})
     for router in ROUTERS:
         declare_roles(router)
         app.include_router(router)

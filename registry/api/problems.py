@@ -166,19 +166,26 @@ def install(app: FastAPI) -> None:
 
 
 class BodyLimit:
-    """Refuse request bodies over `limit` bytes with 413, whether or not they say their size."""
+    """Refuse request bodies over `limit` bytes with 413, whether or not they say their size.
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+    `paths` gives larger limits to the few routes that take files (an import).
+    """
+
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY, paths: dict[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.paths = paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.paths.get(scope.get("path", ""), self.default)
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
-                await _too_large(scope, receive, send, self.limit)
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
+                await _too_large(scope, receive, send, limit)
                 return
         received = 0
 
@@ -187,9 +194,9 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     # Handled like any HTTP error (the route is reading its body).
-                    raise HTTPException(413, f"request bodies are limited to {self.limit} bytes")
+                    raise HTTPException(413, f"request bodies are limited to {limit} bytes")
             return message
 
         await self.app(scope, limited, send)
