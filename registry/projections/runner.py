@@ -93,24 +93,37 @@ class Runner:
                 return read
             stop = min(start + self.batch_size, head)
             with _no_gc_pauses():
-                notifications = self.app.recorder.select_notifications(
-                    start=start + 1, limit=self.batch_size, stop=stop, topics=topics
-                )
-                events = self.decoder.decode_many(list(notifications))
-                try:
-                    with self.views.transaction() as cursor:
-                        store.claim(self.views, cursor, projection.name, start)
-                        projection.apply(cursor, events)
-                        store.record(self.views, cursor, projection.name, stop)
-                except BaseException:
-                    # Rows were rolled back; cached aggregates may be ahead of them.
-                    projection.forget()
-                    if store.position(self.views, projection.name) != start:
-                        continue  # another runner applied this window first
-                    raise
+                # The window's notifications and events are freed (by reference counting)
+                # when this call returns, before the collector is switched back on.
+                if not self._apply_window(projection, start, stop, topics):
+                    continue  # another runner applied this window first
             read += stop - start
             if progress is not None:
                 progress(stop - start, stop)
+
+    def _apply_window(
+        self, projection: Projection, start: int, stop: int, topics: list[str]
+    ) -> bool:
+        """Read, decode and apply positions (start, stop] in one transaction.
+
+        Returns False if another runner applied the window first.
+        """
+        notifications = self.app.recorder.select_notifications(
+            start=start + 1, limit=self.batch_size, stop=stop, topics=topics
+        )
+        events = self.decoder.decode_many(list(notifications))
+        try:
+            with self.views.transaction() as cursor:
+                store.claim(self.views, cursor, projection.name, start)
+                projection.apply(cursor, events)
+                store.record(self.views, cursor, projection.name, stop)
+        except BaseException:
+            # Rows were rolled back; cached aggregates may be ahead of them.
+            projection.forget()
+            if store.position(self.views, projection.name) != start:
+                return False
+            raise
+        return True
 
     # ------------------------------------------------------------ read your writes
 
