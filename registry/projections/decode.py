@@ -9,13 +9,60 @@ not decoded at all. Upcasting follows the library's rule (`upcast_vN_vN+1`).
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import JSONTranscoder, Mapper, Notification, find_id_convertor
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import resolve_topic
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
+
+#: A stored notification as read: (position, originator id, version, topic, state).
+Row = tuple[int, Any, int, str, bytes]
+
+
+def read_window(recorder: Any, start: int, stop: int, topics: Sequence[str]) -> list[Row]:
+    """The notifications at positions (start, stop] with one of `topics`, in log order.
+
+    The same rows as the recorder's `select_notifications`, as plain tuples: no
+    Notification object nor dict row is made for each of them.
+    """
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        marks = ",".join("?" * len(topics))
+        statement = (
+            f"SELECT rowid, originator_id, originator_version, topic, state "
+            f"FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ? "
+            f"AND topic IN ({marks}) ORDER BY rowid"
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.row_factory = None
+            cursor.execute(statement, (start, stop, *topics))
+            return cursor.fetchall()
+    if isinstance(recorder, PostgresApplicationRecorder):
+        statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE notification_id > %s AND notification_id <= %s "
+            "AND topic = ANY(%s) ORDER BY notification_id"
+        ).format(
+            schema=Identifier(recorder.datastore.schema),
+            table=Identifier(recorder.events_table_name),
+        )
+        with recorder.datastore.get_connection() as conn, conn.cursor(
+            row_factory=tuple_row
+        ) as cursor:
+            cursor.execute(statement, (start, stop, list(topics)), prepare=True)
+            return cursor.fetchall()
+    notifications = recorder.select_notifications(
+        start=start + 1, limit=stop - start, stop=stop, topics=topics
+    )
+    return [
+        (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications
+    ]
 
 
 class FastDecoder:
@@ -30,6 +77,8 @@ class FastDecoder:
         self._decoders: dict[str, Any] = {n: t.decode for n, t in transcoder.names.items()}
         self._decoders.update(date_iso=date.fromisoformat, datetime_iso=datetime.fromisoformat)
         self._classes: dict[str, tuple[type, Any]] = {}
+        #: (id as text, convertor) -> converted id, for ids read as text.
+        self._ids: dict[tuple[str, Any], UUID | str] = {}
         #: name -> {data: value} for immutable values (frozen dataclasses, e.g. an actor):
         #: the thousands of events one actor recorded share one decoded value.
         self._shared: dict[str, dict[tuple[Any, ...], Any]] = {
@@ -38,14 +87,37 @@ class FastDecoder:
 
     def decode(self, notification: Notification) -> Any:
         """The domain event of a notification."""
-        topic = notification.topic
+        return self._decode(
+            notification.topic,
+            notification.originator_id,
+            notification.originator_version,
+            notification.state,
+        )
+
+    def decode_many(
+        self, notifications: list[Notification], topics: Container[str] | None = None
+    ) -> list[tuple[int, Any]]:
+        """(position, event) for each notification whose topic is in `topics` (all if None)."""
+        return [
+            (n.id, self.decode(n)) for n in notifications if topics is None or n.topic in topics
+        ]
+
+    def decode_rows(self, rows: list[Row]) -> list[tuple[int, Any]]:
+        """(position, event) for each row read by `read_window`."""
+        decode = self._decode
+        return [
+            (position, decode(topic, originator_id, version, state))
+            for position, originator_id, version, topic, state in rows
+        ]
+
+    def _decode(self, topic: str, originator_id: Any, version: int, state_json: bytes) -> Any:
         try:
             cls, convert_id = self._classes[topic]
         except KeyError:
             cls = resolve_topic(topic)
-            convert_id = find_id_convertor(cls, type(notification.originator_id))
+            convert_id = find_id_convertor(cls, type(originator_id))
             self._classes[topic] = cls, convert_id
-        state: dict[str, Any] = orjson.loads(notification.state)
+        state: dict[str, Any] = orjson.loads(state_json)
         revive = self._decoders
         for key, value in state.items():
             kind = value.__class__
@@ -61,8 +133,20 @@ class FastDecoder:
                     state[key] = self._revive(value)
             elif kind is list:
                 state[key] = self._revive(value)
-        state["originator_id"] = convert_id(notification.originator_id)
-        state["originator_version"] = notification.originator_version
+        if originator_id.__class__ is str:
+            # An id read as text (SQLite): the events of one aggregate share one converted id.
+            ids = self._ids
+            try:
+                state["originator_id"] = ids[originator_id, convert_id]
+            except KeyError:
+                if len(ids) >= SHARED_LIMIT:
+                    ids.clear()
+                state["originator_id"] = ids[originator_id, convert_id] = convert_id(
+                    originator_id
+                )
+        else:
+            state["originator_id"] = convert_id(originator_id)
+        state["originator_version"] = version
         from_version = state.pop("class_version", 1)
         class_version = getattr(cls, "class_version", 1)
         while from_version < class_version:
@@ -71,14 +155,6 @@ class FastDecoder:
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", state)
         return event
-
-    def decode_many(
-        self, notifications: list[Notification], topics: Container[str] | None = None
-    ) -> list[tuple[int, Any]]:
-        """(position, event) for each notification whose topic is in `topics` (all if None)."""
-        return [
-            (n.id, self.decode(n)) for n in notifications if topics is None or n.topic in topics
-        ]
 
     def _revive_typed(self, name: str, data: Any) -> Any:
         """A transcoded value; an immutable one made of strings is decoded once and shared."""

@@ -21,7 +21,7 @@ import psycopg
 
 from registry.application import Registry
 from registry.projections import store
-from registry.projections.decode import FastDecoder
+from registry.projections.decode import FastDecoder, read_window
 from registry.projections.read_models import ReadModels
 from registry.projections.store import Views
 
@@ -108,10 +108,7 @@ class Runner:
 
         Returns False if another runner applied the window first.
         """
-        notifications = self.app.recorder.select_notifications(
-            start=start + 1, limit=self.batch_size, stop=stop, topics=topics
-        )
-        events = self.decoder.decode_many(list(notifications))
+        events = self.decoder.decode_rows(read_window(self.app.recorder, start, stop, topics))
         try:
             with self.views.transaction() as cursor:
                 store.claim(self.views, cursor, projection.name, start)
