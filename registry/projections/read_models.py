@@ -15,19 +15,20 @@ change feed of the agencies concerned.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
-from uuid import UUID
 
 import orjson
+from eventsourcing.domain import CanMutateAggregate, DecoratedFuncCaller, decorated_funcs
 from eventsourcing.utils import get_topic
 
 from registry.application import Registry
 from registry.domain.agency import Agency
-from registry.domain.events import event_details, json_value
+from registry.domain.events import BASE_FIELDS, json_value
 from registry.domain.officer import Officer
 from registry.domain.values import CertificateStatus, Credential
 from registry.projections import store
@@ -100,25 +101,62 @@ CERTIFICATE_CHANGES = {
 
 # What the apply loop needs to know about an event's class, found once per class.
 _AGENCY, _MOVE, _ISSUE, _CHANGE, _OTHER = "agency", "move", "issue", "change", "other"
-_KINDS: dict[type, str] = {}
 
 
-def _kind(cls: type) -> str:
-    try:
-        return _KINDS[cls]
-    except KeyError:
+class _Plan:
+    """How the apply loop treats events of one class."""
+
+    __slots__ = ("kind", "method", "name", "params")
+
+    def __init__(self, cls: type) -> None:
         if issubclass(cls, Agency.Registered | Agency.Updated):
-            kind = _AGENCY
+            self.kind = _AGENCY
         elif issubclass(cls, Officer.Separated | Officer.Joined):
-            kind = _MOVE
+            self.kind = _MOVE
         elif issubclass(cls, Officer.CertificateIssued):
-            kind = _ISSUE
+            self.kind = _ISSUE
         elif issubclass(cls, CHANGE_EVENTS):
-            kind = _CHANGE
+            self.kind = _CHANGE
         else:
-            kind = _OTHER
-        _KINDS[cls] = kind
-        return kind
+            self.kind = _OTHER
+        self.name = cls.__name__
+        self.method, self.params = _decorated_method(cls)
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _Plan(cls)
+    return plan
+
+
+def _decorated_method(cls: type) -> tuple[Any, tuple[str, ...]]:
+    """The aggregate method an event class applies, and its parameters (None, () if the
+    event must go through `mutate`).
+
+    `mutate` checks the event follows the aggregate's version, calls the method decorated
+    with `@event` with the event's attributes the method names, then sets the version and
+    modification time. For events whose classes change none of that, the apply loop makes
+    the same call directly, without the library's per-event look-ups.
+    """
+    method = decorated_funcs.get(cls)
+    if (
+        method is None
+        or cls.mutate is not CanMutateAggregate.mutate
+        or cls.apply is not DecoratedFuncCaller.apply
+        or any(
+            "apply" in vars(base) and base.apply is not CanMutateAggregate.apply
+            for base in cls.__mro__[cls.__mro__.index(DecoratedFuncCaller) + 1 :]
+        )
+    ):
+        return None, ()
+    parameters = list(inspect.signature(method).parameters.values())[1:]
+    if any(p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD for p in parameters):
+        return None, ()
+    return method, tuple(p.name for p in parameters)
 
 
 def certificate_timeline(officer: Officer, number: str) -> list[list[Any]]:
@@ -161,7 +199,8 @@ class ReadModels:
         self.views = views
         self.cache_size = cache_size
         self.zone = app.settings.zone()
-        self._officers: OrderedDict[UUID, Officer] = OrderedDict()
+        #: Officers as the rows stand, least recently touched first, by their id's integer.
+        self._officers: OrderedDict[int, Officer] = OrderedDict()
         self._swept_through: date | None = None
 
     def forget(self) -> None:
@@ -182,36 +221,71 @@ class ReadModels:
         next_idx = store.fetch(
             self.views, cursor, "SELECT COALESCE(MAX(idx), -1) + 1 AS n FROM rm_status_index"
         )[0]["n"]
-        zone, clock, officers = self.zone, self.app.clock, self._officers
-        timeline, changes = pending.timeline, pending.changes
-        ids: dict[UUID, str] = {}  # officer id -> its text, made once per officer per batch
+        zone, clock, cache = self.zone, self.app.clock, self._officers
+        timeline, changes, touched = pending.timeline, pending.changes, pending.officers
+        dumps, sort_keys, base_fields = orjson.dumps, orjson.OPT_SORT_KEYS, BASE_FIELDS
+        swept = self._swept_through
         for position, event in events:
-            day = min(event.timestamp.astimezone(zone).date(), clock())
-            if self._swept_through is None or day > self._swept_through:
+            state = event.__dict__
+            timestamp = state["timestamp"]
+            day = min(timestamp.astimezone(zone).date(), clock())
+            if swept is None or day > swept:
                 self._flush(cursor, pending)
                 self.sweep(cursor, day)
-            kind = _kind(type(event))
+                swept = self._swept_through
+            plan = _PLANS.get(event.__class__) or _plan(event.__class__)
+            kind = plan.kind
             if kind is _AGENCY:
                 self._agency(cursor, event)
                 continue
             # The officer as it stood just before the event (None for an enrolment).
+            originator_id = state["originator_id"]
+            key = originator_id.int
+            version = state["originator_version"]
+            entry = touched.get(key)
             officer = None
-            if event.originator_version != 1:
-                officer = officers.get(event.originator_id)
-                if officer is None or officer.version != event.originator_version - 1:
+            if version != 1:
+                officer = entry[0] if entry is not None else cache.get(key)
+                if officer is None or officer._version != version - 1:
                     officer = self._officer_before(event)
             before = officer.agency_on(None) if officer and kind is _MOVE else None
-            officer = event.mutate(officer)
-            self._remember(officer)
-            pending.officers[officer.id] = officer
+            method = plan.method
+            if method is None or officer is None:
+                officer = event.mutate(officer)
+            else:
+                # What `mutate` does, without its per-event look-ups (see _decorated_method).
+                try:
+                    args = [state[name] for name in plan.params]
+                except KeyError:  # an attribute missing: the method's default applies
+                    officer = event.mutate(officer)
+                else:
+                    method(officer, *args)
+                    officer._version = version
+                    officer._modified_on = timestamp
+            if entry is None or entry[0] is not officer:
+                entry = touched[key] = (officer, str(originator_id))
             if kind is _ISSUE:
                 # Status-list entries are given out in log order, so rebuilds give the same.
                 pending.indexes.append((event.number, next_idx))
                 next_idx += 1
-            officer_id = ids.get(officer.id)
-            if officer_id is None:
-                officer_id = ids[officer.id] = str(officer.id)
-            timeline.append(self._timeline_row(position, event, officer_id))
+            actor = state["actor"]
+            timeline.append(
+                (
+                    position,
+                    entry[1],
+                    version,
+                    plan.name,
+                    state["effective_on"].isoformat(),
+                    timestamp.isoformat(),
+                    actor.id,
+                    actor.role._value_,  # .value, without the enum property's Python-level call
+                    dumps(
+                        {k: v for k, v in state.items() if k not in base_fields},
+                        default=json_value,
+                        option=sort_keys,
+                    ).decode(),
+                )
+            )
             if kind is not _OTHER:
                 changes.extend(self._changes(position, event, officer, before))
         self._flush(cursor, pending)
@@ -222,6 +296,7 @@ class ReadModels:
         store.insert_many(views, cursor, "rm_timeline", TIMELINE_COLUMNS, pending.timeline)
         store.insert_many(views, cursor, "rm_changes", CHANGE_COLUMNS, pending.changes)
         self._write_officers(cursor, pending.officers.values())
+        self._remember(pending.officers)
         pending.clear()
 
     # ----------------------------------------------------------------- agencies
@@ -252,35 +327,21 @@ class ReadModels:
         """The officer as it stood just before `event` (None for an enrolment)."""
         if event.originator_version == 1:
             return None
-        officer = self._officers.get(event.originator_id)
+        officer = self._officers.get(event.originator_id.int)
         if officer is None or officer.version != event.originator_version - 1:
             officer = self.app.repository.get(
                 event.originator_id, version=event.originator_version - 1
             )
         return officer
 
-    def _remember(self, officer: Officer) -> None:
+    def _remember(self, touched: dict[int, tuple[Officer, str]]) -> None:
+        """Keep the officers a batch touched, as the most recently used."""
         cache = self._officers
-        cache[officer.id] = officer
-        cache.move_to_end(officer.id)
+        for key, (officer, _) in touched.items():
+            cache[key] = officer
+            cache.move_to_end(key)
         while len(cache) > self.cache_size:
             cache.popitem(last=False)
-
-    def _timeline_row(self, position: int, event: Any, officer_id: str) -> tuple[Any, ...]:
-        actor = event.actor
-        return (
-            position,
-            officer_id,
-            event.originator_version,
-            type(event).__name__,
-            event.effective_on.isoformat(),
-            event.timestamp.isoformat(),
-            actor.id,
-            actor.role._value_,  # .value, without the enum property's Python-level call
-            orjson.dumps(
-                event_details(event), default=json_value, option=orjson.OPT_SORT_KEYS
-            ).decode(),
-        )
 
     def _changes(
         self, position: int, event: Any, officer: Officer, agency_before: str | None
@@ -331,14 +392,13 @@ class ReadModels:
             for number in numbers
         ]
 
-    def _write_officers(self, cursor: Any, officers: Iterable[Officer]) -> None:
+    def _write_officers(self, cursor: Any, officers: Iterable[tuple[Officer, str]]) -> None:
         """Write the rows of each officer again from its aggregate, a statement per table."""
         officer_rows: list[tuple[Any, ...]] = []
         ids: list[tuple[str]] = []
         placements: list[tuple[Any, ...]] = []
         certificates: list[tuple[Any, ...]] = []
-        for officer in officers:
-            officer_id = str(officer.id)
+        for officer, officer_id in officers:
             officer_rows.append(_officer_row(officer_id, officer))
             ids.append((officer_id,))
             placements.extend((officer_id, *p) for p in officer_placements(officer))
@@ -415,7 +475,8 @@ class _Pending:
     """Rows of a batch not yet written."""
 
     def __init__(self) -> None:
-        self.officers: dict[UUID, Officer] = {}
+        #: Officers touched, by their id's integer: (officer, id as text).
+        self.officers: dict[int, tuple[Officer, str]] = {}
         self.timeline: list[tuple[Any, ...]] = []
         self.changes: list[tuple[Any, ...]] = []
         self.indexes: list[tuple[str, int]] = []
