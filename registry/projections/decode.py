@@ -52,8 +52,9 @@ def read_window(recorder: Any, start: int, stop: int, topics: Sequence[str]) -> 
             schema=Identifier(recorder.datastore.schema),
             table=Identifier(recorder.events_table_name),
         )
+        # Binary results: the state comes as it is stored, not hex-encoded and decoded again.
         with recorder.datastore.get_connection() as conn, conn.cursor(
-            row_factory=tuple_row
+            row_factory=tuple_row, binary=True
         ) as cursor:
             cursor.execute(statement, (start, stop, list(topics)), prepare=True)
             return cursor.fetchall()
@@ -76,9 +77,10 @@ class FastDecoder:
         #: name -> decode function; dates and datetimes skip the transcoding method call.
         self._decoders: dict[str, Any] = {n: t.decode for n, t in transcoder.names.items()}
         self._decoders.update(date_iso=date.fromisoformat, datetime_iso=datetime.fromisoformat)
-        self._classes: dict[str, tuple[type, Any]] = {}
-        #: (id as text, convertor) -> converted id, for ids read as text.
-        self._ids: dict[tuple[str, Any], UUID | str] = {}
+        #: topic -> (class, id convertor, class version, that convertor's converted ids)
+        self._classes: dict[str, tuple[type, Any, int, dict[str, Any]]] = {}
+        #: convertor -> {id as text: converted id}, for ids read as text.
+        self._ids: dict[Any, dict[str, UUID | str]] = {}
         #: name -> {data: value} for immutable values (frozen dataclasses, e.g. an actor):
         #: the thousands of events one actor recorded share one decoded value.
         self._shared: dict[str, dict[tuple[Any, ...], Any]] = {
@@ -112,11 +114,13 @@ class FastDecoder:
 
     def _decode(self, topic: str, originator_id: Any, version: int, state_json: bytes) -> Any:
         try:
-            cls, convert_id = self._classes[topic]
+            cls, convert_id, class_version, ids = self._classes[topic]
         except KeyError:
             cls = resolve_topic(topic)
             convert_id = find_id_convertor(cls, type(originator_id))
-            self._classes[topic] = cls, convert_id
+            class_version = getattr(cls, "class_version", 1)
+            ids = self._ids.setdefault(convert_id, {})
+            self._classes[topic] = cls, convert_id, class_version, ids
         state: dict[str, Any] = orjson.loads(state_json)
         revive = self._decoders
         for key, value in state.items():
@@ -135,20 +139,16 @@ class FastDecoder:
                 state[key] = self._revive(value)
         if originator_id.__class__ is str:
             # An id read as text (SQLite): the events of one aggregate share one converted id.
-            ids = self._ids
             try:
-                state["originator_id"] = ids[originator_id, convert_id]
+                state["originator_id"] = ids[originator_id]
             except KeyError:
                 if len(ids) >= SHARED_LIMIT:
                     ids.clear()
-                state["originator_id"] = ids[originator_id, convert_id] = convert_id(
-                    originator_id
-                )
+                state["originator_id"] = ids[originator_id] = convert_id(originator_id)
         else:
             state["originator_id"] = convert_id(originator_id)
         state["originator_version"] = version
         from_version = state.pop("class_version", 1)
-        class_version = getattr(cls, "class_version", 1)
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
             from_version += 1
