@@ -223,7 +223,7 @@ class ReadModels:
         )[0]["n"]
         zone, clock, cache = self.zone, self.app.clock, self._officers
         timeline, changes, touched = pending.timeline, pending.changes, pending.officers
-        dumps, sort_keys, base_fields = orjson.dumps, orjson.OPT_SORT_KEYS, BASE_FIELDS
+        dumps, sort_keys, base_fields = orjson.dumps, orjson.OPT_SORT_KEYS, tuple(BASE_FIELDS)
         swept = self._swept_through
         for position, event in events:
             state = event.__dict__
@@ -269,6 +269,9 @@ class ReadModels:
                 pending.indexes.append((event.number, next_idx))
                 next_idx += 1
             actor = state["actor"]
+            details = state.copy()  # the event's own fields: event_details(event), in C
+            for name in base_fields:
+                details.pop(name, None)
             timeline.append(
                 (
                     position,
@@ -279,11 +282,7 @@ class ReadModels:
                     timestamp.isoformat(),
                     actor.id,
                     actor.role._value_,  # .value, without the enum property's Python-level call
-                    dumps(
-                        {k: v for k, v in state.items() if k not in base_fields},
-                        default=json_value,
-                        option=sort_keys,
-                    ).decode(),
+                    dumps(details, default=json_value, option=sort_keys).decode(),
                 )
             )
             if kind is not _OTHER:
