@@ -28,7 +28,14 @@ def rebuild(app: Registry, *, progress: Progress | None = None) -> int:
     for projection in runner.projections:
         store.drop(runner.views, projection.name)
         projection.forget()
-    return runner.catch_up(progress=progress)
+    # Building the query indexes once over the filled tables is cheaper than keeping
+    # them up row by row. Should the rebuild stop half-way, the next `open_views` builds
+    # them.
+    store.drop_query_indexes(runner.views)
+    try:
+        return runner.catch_up(progress=progress)
+    finally:
+        store.create_query_indexes(runner.views)
 
 
 @dataclass(frozen=True)

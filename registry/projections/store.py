@@ -108,12 +108,21 @@ TABLES = {
             detail TEXT NOT NULL
         )""",
 }
+#: Indexes only the queries use: a rebuild drops them and builds them once at the end.
+QUERY_INDEXES = {
+    "rm_officers_agency": "CREATE INDEX IF NOT EXISTS rm_officers_agency "
+    "ON rm_officers (agency_code)",
+    "rm_certificates_officer": "CREATE INDEX IF NOT EXISTS rm_certificates_officer "
+    "ON rm_certificates (officer_id)",
+    "rm_placements_agency": "CREATE INDEX IF NOT EXISTS rm_placements_agency "
+    "ON rm_placements (agency_code, from_on)",
+    "rm_timeline_officer": "CREATE INDEX IF NOT EXISTS rm_timeline_officer "
+    "ON rm_timeline (officer_id, position)",
+    "rm_changes_agency": "CREATE INDEX IF NOT EXISTS rm_changes_agency "
+    "ON rm_changes (agency_code, seq)",
+}
 INDEXES = [
-    "CREATE INDEX IF NOT EXISTS rm_officers_agency ON rm_officers (agency_code)",
-    "CREATE INDEX IF NOT EXISTS rm_certificates_officer ON rm_certificates (officer_id)",
-    "CREATE INDEX IF NOT EXISTS rm_placements_agency ON rm_placements (agency_code, from_on)",
-    "CREATE INDEX IF NOT EXISTS rm_timeline_officer ON rm_timeline (officer_id, position)",
-    "CREATE INDEX IF NOT EXISTS rm_changes_agency ON rm_changes (agency_code, seq)",
+    *QUERY_INDEXES.values(),
     "CREATE UNIQUE INDEX IF NOT EXISTS rm_changes_once ON rm_changes "
     "(position, certificate_number, kind, agency_code)",
 ]
@@ -188,6 +197,8 @@ def open_views(app: Registry) -> Views:
         row = cursor.fetchone()
     if row is None or dict(row)["value"] != SCHEMA_VERSION:
         _recreate(views)
+    else:
+        create_query_indexes(views)  # in case a rebuild stopped before it built them again
     return views
 
 
@@ -203,6 +214,20 @@ def _recreate(views: Views) -> None:
             cursor.execute(statement)
         cursor.execute(views.sql(f"DELETE FROM {tracking} WHERE application_name = ?"), (NAME,))
         cursor.execute(views.sql("INSERT INTO rm_meta VALUES ('schema', ?)"), (SCHEMA_VERSION,))
+
+
+def drop_query_indexes(views: Views) -> None:
+    """Drop the indexes only queries use (a rebuild fills the tables faster without them)."""
+    with views.transaction() as cursor:
+        for name in QUERY_INDEXES:
+            cursor.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+def create_query_indexes(views: Views) -> None:
+    """Build the indexes only queries use, if they are missing (a no-op otherwise)."""
+    with views.transaction() as cursor:
+        for statement in QUERY_INDEXES.values():
+            cursor.execute(statement)
 
 
 def execute(views: Views, cursor: Any, statement: str, params: Sequence[Any] = ()) -> None:
