@@ -7,6 +7,7 @@ so no route is ever open by accident.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     for router in ROUTERS:
         declare_roles(router)
         app.include_router(router)
-    document_security(app)
+    document(app)
     return app
 
 
@@ -88,20 +89,79 @@ def declare_roles(router: APIRouter) -> None:
         route.openapi_extra = extra
 
 
-def document_security(app: FastAPI) -> None:
-    """Name the bearer scheme in the OpenAPI document."""
+#: The refusals every operation may answer with, as problem responses.
+ALWAYS = {
+    400: "Malformed request (not JSON, a bad header).",
+    401: "The API key is missing (where one is needed), unknown, malformed or revoked.",
+    404: "Not found.",
+    422: "Invalid input, or refused by a rule of the state program (`rule` names it).",
+    503: "The registry's database is not answering.",
+}
+#: ... every operation that needs a key (a role other than the public's).
+KEYED = {403: "The key's role or scope does not allow this."}
+#: ... every operation with a request body.
+WITH_BODY = {413: "The request body is too large."}
+#: ... every command (it writes).
+WRITES = {
+    409: "Conflicts with what is recorded (or the record stayed busy).",
+    412: "If-Match named a version the record is no longer at.",
+}
+
+
+def document(app: FastAPI) -> None:
+    """Name the bearer scheme in the OpenAPI document, and document every refusal an
+    operation may answer with as an `application/problem+json` problem."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
-            schema.setdefault("components", {})["securitySchemes"] = {
+            components = schema.setdefault("components", {})
+            components["securitySchemes"] = {
                 "apiKey": {
                     "type": "http",
                     "scheme": "bearer",
                     "description": "An API key from `registry api-keys create`.",
                 }
             }
+            document_problems(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def document_problems(schema: dict[str, Any]) -> None:
+    """Every error response of every operation is a `Problem` (RFC 9457), as the handlers in
+    `registry.api.problems` send it; FastAPI's own 422 shape is never sent, so it goes."""
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = problems.Problem.model_json_schema(
+        ref_template="#/components/schemas/{model}"
+    )
+    content = {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
+            statuses = dict(ALWAYS)
+            if "security" in operation:
+                statuses |= KEYED
+            if "requestBody" in operation:
+                statuses |= WITH_BODY
+            if method in ("post", "put", "patch", "delete"):
+                statuses |= WRITES
+            responses = operation.setdefault("responses", {})
+            for status, description in statuses.items():
+                responses.setdefault(str(status), {"description": description})
+            for status, response in responses.items():
+                if status[0] in "45":
+                    if response.get("description") in ("Validation Error", None, ""):
+                        response["description"] = statuses.get(int(status), "A refusal.")
+                    response["content"] = content
+            if "401" in responses:
+                responses["401"]["headers"] = {
+                    "WWW-Authenticate": {
+                        "description": "The scheme to authenticate with (Bearer).",
+                        "schema": {"type": "string"},
+                    }
+                }
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f'"#/components/schemas/{unused}"' not in json.dumps(schema.get("paths", {})):
+            schemas.pop(unused, None)

@@ -28,6 +28,8 @@ AGENCY_READERS = (*READERS, ApiRole.AGENCY)
 State = callers(ApiRole.STATE)
 AgencyReader = callers(*AGENCY_READERS)
 COMMAND = {201: {"model": CommandResult}}
+#: A command that changes what exists answers 200 (with the same receipt).
+CHANGED = {200: {"model": CommandResult}}
 
 UpdateAgencyBody = body_of(c.UpdateAgency, "code")
 AcademyCertificationBody = body_of(c.ChangeAcademyCertification, "code")
@@ -90,7 +92,7 @@ def get_agency(code: Code, services: Svc, on: On = None) -> AgencyDetail:
     )
 
 
-@router.patch("/agencies/{code}", responses=COMMAND)
+@router.patch("/agencies/{code}", responses=CHANGED)
 def update_agency(
     code: Code,
     body: UpdateAgencyBody,  # type: ignore[valid-type]
@@ -180,7 +182,7 @@ def register_academy(
 
 
 @router.post(
-    "/academies/{code}/certification", status_code=200, responses=COMMAND, tags=["academies"]
+    "/academies/{code}/certification", status_code=200, responses=CHANGED, tags=["academies"]
 )
 def change_academy_certification(
     code: Code,
