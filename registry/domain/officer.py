@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -55,6 +56,10 @@ AMENDABLE = {
     "post_status": {"status", "effective_on"},
     "enrolment": {"name", "patrol_experience_began_on"},
 }
+
+
+#: The order facts take effect in: by effective date, then by the version recording them.
+EFFECTIVE_ORDER = attrgetter("effective_on", "version")
 
 
 @dataclass
@@ -136,7 +141,7 @@ class Certificate:
 
     def live_actions(self, on: date | None = None) -> list[CertificateAction]:
         acts = [a for a in self.actions if not a.void and (on is None or a.effective_on <= on)]
-        return sorted(acts, key=lambda a: (a.effective_on, a.version))
+        return sorted(acts, key=EFFECTIVE_ORDER)
 
     def issued(self) -> CertificateAction | None:
         return next((a for a in self.live_actions() if a.action == "issued"), None)
@@ -262,7 +267,7 @@ class Officer(Aggregate):
         cert = self.certificate(number)
         issued = cert.issued()
         expires_on = cert.expires_on(on)
-        status, reason = self._status(cert, on)
+        status, reason = self._status(cert, on, issued, expires_on)
         return CertificateView(
             number=cert.number,
             credential=cert.credential,
@@ -287,8 +292,14 @@ class Officer(Aggregate):
                     return view
         return None
 
-    def _status(self, cert: Certificate, on: date) -> tuple[CertificateStatus, str]:
-        issued = cert.issued()
+    def _status(
+        self,
+        cert: Certificate,
+        on: date,
+        issued: CertificateAction | None,
+        expires_on: date | None,
+    ) -> tuple[CertificateStatus, str]:
+        """The status on `on`, given the certificate's issue and its expiry known on `on`."""
         if issued is None:
             return CertificateStatus.VOIDED, "issue was voided by a correction"
         if issued.effective_on > on:
@@ -298,7 +309,6 @@ class Officer(Aggregate):
             return CertificateStatus.REVOKED, revoked[0].reason
         # A lapse is final and a suspension may be lifted: past its expiry a suspended
         # certificate is expired.
-        expires_on = cert.expires_on(on)
         if expires_on is None or on >= expires_on:
             return CertificateStatus.EXPIRED, ""
         suspension = cert.suspended_on(on)
@@ -845,7 +855,7 @@ class Officer(Aggregate):
 def _live(facts: list[Any], on: date | None = None) -> list[Any]:
     """Facts not voided and effective on or before `on`, in effective order."""
     live = [f for f in facts if not f.void and (on is None or f.effective_on <= on)]
-    return sorted(live, key=lambda f: (f.effective_on, f.version))
+    return sorted(live, key=EFFECTIVE_ORDER)
 
 
 def _kind_of(fact: Any) -> str:

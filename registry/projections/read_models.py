@@ -29,7 +29,7 @@ from eventsourcing.utils import get_topic
 from registry.application import Registry
 from registry.domain.agency import Agency
 from registry.domain.events import BASE_FIELDS, json_value
-from registry.domain.officer import Officer
+from registry.domain.officer import EFFECTIVE_ORDER, Officer
 from registry.domain.values import CertificateStatus, Credential
 from registry.projections import store
 from registry.projections.store import Views
@@ -509,9 +509,7 @@ def _officer_row(officer_id: str, officer: Officer) -> tuple[Any, ...]:
     """The rm_officers row of an officer, as it stands now."""
     assignment = officer.assignment_on(None)
     statuses = [p for p in officer.post_statuses if not p.void]
-    latest_post = (
-        max(statuses, key=lambda p: (p.effective_on, p.version)).status if statuses else None
-    )
+    latest_post = max(statuses, key=EFFECTIVE_ORDER).status if statuses else None
     return (
         officer_id,
         officer.post_number,
@@ -559,17 +557,14 @@ def officer_placements(
     """(from, until, agency, district, shift) for each period the officer served an agency."""
     # One pass over the facts in effective order, as `agency_on` and `assignment_on`
     # would answer on each date (each of them sorts the facts again on every call).
-    jobs = sorted(
-        (f for f in officer.employment if not f.void), key=lambda f: (f.effective_on, f.version)
-    )
-    posts = sorted(
-        (a for a in officer.assignments if not a.void), key=lambda a: (a.effective_on, a.version)
-    )
+    jobs = sorted((f for f in officer.employment if not f.void), key=EFFECTIVE_ORDER)
+    posts = sorted((a for a in officer.assignments if not a.void), key=EFFECTIVE_ORDER)
     points = sorted({f.effective_on for f in jobs} | {a.effective_on for a in posts})
     agency: str | None = None
     latest: dict[str | None, Any] = {}  # agency -> its last assignment effective so far
     i = j = 0
     periods: list[list[Any]] = []
+    last: tuple[Any, ...] | None = None  # where the last period was
     for day in points:
         while i < len(jobs) and jobs[i].effective_on <= day:
             agency = None if jobs[i].separation else jobs[i].agency_code
@@ -578,16 +573,16 @@ def officer_placements(
             latest[posts[j].agency_code] = posts[j]
             j += 1
         assignment = latest.get(agency)
-        where = [
-            agency,
-            assignment.district if assignment else None,
-            assignment.shift if assignment else None,
-        ]
-        if periods and periods[-1][2:] == where:
+        where = (
+            (agency, assignment.district, assignment.shift) if assignment else (agency, None, None)
+        )
+        if where == last:
             continue
+        last = where
+        since = day.isoformat()
         if periods:
-            periods[-1][1] = day.isoformat()
-        periods.append([day.isoformat(), None, *where])
+            periods[-1][1] = since
+        periods.append([since, None, *where])
     return [tuple(p) for p in periods if p[2] is not None]  # type: ignore[misc]
 
 
