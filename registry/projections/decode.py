@@ -9,7 +9,7 @@ not decoded at all. Upcasting follows the library's rule (`upcast_vN_vN+1`).
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Container, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -53,17 +53,16 @@ def read_window(recorder: Any, start: int, stop: int, topics: Sequence[str]) -> 
             table=Identifier(recorder.events_table_name),
         )
         # Binary results: the state comes as it is stored, not hex-encoded and decoded again.
-        with recorder.datastore.get_connection() as conn, conn.cursor(
-            row_factory=tuple_row, binary=True
-        ) as cursor:
+        with (
+            recorder.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as cursor,
+        ):
             cursor.execute(statement, (start, stop, list(topics)), prepare=True)
             return cursor.fetchall()
     notifications = recorder.select_notifications(
         start=start + 1, limit=stop - start, stop=stop, topics=topics
     )
-    return [
-        (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications
-    ]
+    return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications]
 
 
 class FastDecoder:
@@ -111,6 +110,13 @@ class FastDecoder:
             (position, decode(topic, originator_id, version, state))
             for position, originator_id, version, topic, state in rows
         ]
+
+    def iter_rows(self, rows: list[Row]) -> Iterator[tuple[int, Any]]:
+        """(position, event) for each row, each decoded only when it is asked for (so a
+        window's events need not all be in memory at once)."""
+        decode = self._decode
+        for position, originator_id, version, topic, state in rows:
+            yield position, decode(topic, originator_id, version, state)
 
     def _decode(self, topic: str, originator_id: Any, version: int, state_json: bytes) -> Any:
         try:

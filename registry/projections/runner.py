@@ -13,7 +13,7 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -35,7 +35,7 @@ class Projection(Protocol):
     name: str
     topics: frozenset[str]
 
-    def apply(self, cursor: Any, events: list[tuple[int, Any]]) -> None: ...
+    def apply(self, cursor: Any, events: Iterable[tuple[int, Any]]) -> None: ...
 
     def forget(self) -> None: ...
 
@@ -108,7 +108,10 @@ class Runner:
 
         Returns False if another runner applied the window first.
         """
-        events = self.decoder.decode_rows(read_window(self.app.recorder, start, stop, topics))
+        # Each event is decoded as the projection comes to it, and dropped once applied:
+        # a window's decoded events are never all in memory at once, which costs more
+        # (fresh memory for each window) than the decoding itself.
+        events = self.decoder.iter_rows(read_window(self.app.recorder, start, stop, topics))
         try:
             with self.views.transaction() as cursor:
                 store.claim(self.views, cursor, projection.name, start)
