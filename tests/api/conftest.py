@@ -3,7 +3,10 @@ PostgreSQL, with an API key for every role, and real HTTP clients (httpx).
 
 One server per test module and back end; tests of a module share its registry, so each
 uses its own officers. The server's clock is the real one: tests give dates relative to
-today (`days_ago`).
+today in the registry's time zone (`days_ago`).
+
+`deployment` gives a seeded database without a server, for tests that start their own
+(several at once, `--no-projections`) and run the `registry` command beside them.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
@@ -44,8 +49,13 @@ CALLERS = {
 }
 
 
+def today() -> date:
+    """Today where the registry is (its default zone): the server's "today"."""
+    return datetime.now(ZoneInfo(Settings().timezone)).date()
+
+
 def days_ago(days: int) -> date:
-    return date.today() - timedelta(days=days)
+    return today() - timedelta(days=days)
 
 
 @dataclass
@@ -67,9 +77,14 @@ class Api:
             )
         return self._clients[caller]
 
+    def position(self) -> int:
+        """The head of the log, as /healthz reports it."""
+        return int(self.client().get("/healthz").json()["log_position"])
+
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
+        self._clients.clear()
 
 
 def free_port() -> int:
@@ -112,26 +127,41 @@ def seed(database: str) -> dict[str, str]:
         app.close()
 
 
-def start_server(database: str, tmp: Path, *extra: str) -> tuple[str, subprocess.Popen[bytes]]:
-    port = free_port()
-    env = {
+#: The `registry` command of this environment.
+REGISTRY = str(Path(sys.executable).with_name("registry"))
+
+
+def registry_env(database: str, tmp: Path, issuer: str = "http://127.0.0.1") -> dict[str, str]:
+    """The environment a `registry` process runs with on `database` (keys kept in `tmp`)."""
+    return {
         **os.environ,
         "REGISTRY_DATABASE": database,
         "REGISTRY_KEY_DIR": str(tmp / "keys"),
-        "REGISTRY_ISSUER": f"http://127.0.0.1:{port}",
+        "REGISTRY_ISSUER": issuer,
     }
-    registry = Path(sys.executable).with_name("registry")
+
+
+def start_server(
+    database: str, tmp: Path, *extra: str, port: int | None = None
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start `registry serve` on `database` and wait until /healthz answers. Its stderr
+    goes to `tmp/server.log` (the first server) or `tmp/server-PORT.log`."""
+    port = port or free_port()
+    log = tmp / "server.log"
+    if log.exists():
+        log = tmp / f"server-{port}.log"
+    env = registry_env(database, tmp, f"http://127.0.0.1:{port}")
     process = subprocess.Popen(
-        [str(registry), "serve", "--port", str(port), *extra],
+        [REGISTRY, "serve", "--port", str(port), *extra],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=open(tmp / "server.log", "wb"),  # noqa: SIM115 (closed with the process)
+        stderr=open(log, "wb"),  # noqa: SIM115 (closed with the process)
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {(tmp / 'server.log').read_text()[-2000:]}")
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                 return base, process
@@ -150,22 +180,31 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@contextmanager
+def fresh_database(kind: str, tmp: Path) -> Iterator[str]:
+    """A new, empty database: a SQLite file in `tmp`, or a PostgreSQL database dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp}/registry.db"
+        return
+    _postgres_or_skip()
+    name = f"registry_api_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+BACK_ENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="module", params=BACK_ENDS)
 def api(request, tmp_path_factory) -> Iterator[Api]:
     """A real server on a fresh database of this module, on SQLite and on PostgreSQL."""
     tmp = tmp_path_factory.mktemp("api")
-    name = None
-    if request.param == "sqlite":
-        database = f"sqlite:///{tmp}/registry.db"
-    else:
-        _postgres_or_skip()
-        name = f"registry_api_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        database = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    try:
+    with fresh_database(request.param, tmp) as database:
         keys = seed(database)
         base, process = start_server(database, tmp)
         server = Api(base, database, keys, process)
@@ -174,7 +213,72 @@ def api(request, tmp_path_factory) -> Iterator[Api]:
         finally:
             server.close()
             stop_server(process)
-    finally:
-        if name is not None:
-            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Deployment:
+    """A seeded database (agencies, academy, a key per caller) and what runs on it: servers
+    started with `serve`, `registry` commands run with `cli` or started with `spawn`."""
+
+    kind: str
+    database: str
+    keys: dict[str, str]
+    tmp: Path
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    servers: list[Api] = field(default_factory=list)
+
+    def serve(self, *extra: str) -> Api:
+        """Start another `registry serve` (with `extra` options) on this database."""
+        base, process = start_server(self.database, self.tmp, *extra)
+        server = Api(base, self.database, self.keys, process)
+        self.servers.append(server)
+        return server
+
+    def stop(self, server: Api) -> None:
+        server.close()
+        stop_server(server.process)
+        self.servers.remove(server)
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `registry ARGS...` on this database and wait for it."""
+        done = subprocess.run(
+            [REGISTRY, *args],
+            env=registry_env(self.database, self.tmp),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and done.returncode != 0:
+            command = " ".join(args)
+            raise AssertionError(f"registry {command}: exit {done.returncode}\n{done.stderr}")
+        return done
+
+    def spawn(self, *args: str) -> subprocess.Popen[bytes]:
+        """Start `registry ARGS...` on this database in the background (stopped at the end)."""
+        log = open(self.tmp / f"spawned-{len(self.processes)}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            [REGISTRY, *args],
+            env=registry_env(self.database, self.tmp),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(process)
+        return process
+
+    def close(self) -> None:
+        for server in list(self.servers):
+            self.stop(server)
+        for process in self.processes:
+            stop_server(process)
+
+
+@pytest.fixture(scope="module", params=BACK_ENDS)
+def deployment(request, tmp_path_factory) -> Iterator[Deployment]:
+    """A seeded database of this module, on SQLite and on PostgreSQL, with no server yet."""
+    tmp = tmp_path_factory.mktemp("deployment")
+    with fresh_database(request.param, tmp) as database:
+        found = Deployment(request.param, database, seed(database), tmp)
+        try:
+            yield found
+        finally:
+            found.close()
