@@ -79,6 +79,8 @@ TIMELINE_COLUMNS = (
     "actor_role",
     "details",
 )
+#: Timeline rows written at a time within a batch.
+TIMELINE_CHUNK = 2000
 PLACEMENT_COLUMNS = ("officer_id", "from_on", "until_on", "agency_code", "district", "shift")
 STATUS_INDEX_COLUMNS = ("number", "idx")
 #: Statuses on the expiry date under which there is no lapse to report: a revoked or
@@ -287,6 +289,11 @@ class ReadModels:
             )
             if kind is not _OTHER:
                 changes.extend(self._changes(position, event, officer, before))
+            if len(timeline) >= TIMELINE_CHUNK:
+                # Timeline rows depend on nothing else written: they go in chunks, and
+                # the memory of one chunk serves the next.
+                store.insert_many(self.views, cursor, "rm_timeline", TIMELINE_COLUMNS, timeline)
+                timeline.clear()
         self._flush(cursor, pending)
 
     def _flush(self, cursor: Any, pending: _Pending) -> None:
