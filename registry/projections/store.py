@@ -224,10 +224,21 @@ def drop_query_indexes(views: Views) -> None:
 
 
 def create_query_indexes(views: Views) -> None:
-    """Build the indexes only queries use, if they are missing (a no-op otherwise)."""
-    with views.transaction() as cursor:
-        for statement in QUERY_INDEXES.values():
-            cursor.execute(statement)
+    """Build the indexes only queries use that are missing (nothing, usually).
+
+    Which exist is read first: CREATE INDEX IF NOT EXISTS would lock each table
+    even when the index is there, in the way of a runner writing.
+    """
+    if views.dialect == "sqlite":
+        lookup = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    else:
+        lookup = "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()"
+    existing = {row["name"] for row in query(views, lookup)}
+    missing = [statement for name, statement in QUERY_INDEXES.items() if name not in existing]
+    if missing:
+        with views.transaction() as cursor:
+            for statement in missing:
+                cursor.execute(statement)
 
 
 def execute(views: Views, cursor: Any, statement: str, params: Sequence[Any] = ()) -> None:

@@ -236,3 +236,30 @@ def test_read_models_of_an_older_shape_are_dropped_and_rebuilt_from_the_log(make
     assert store.query(reopened.views, "SELECT number, status_idx FROM rm_certificates") == [
         {"number": number, "status_idx": 0}
     ]
+
+
+def query_indexes(runner: Runner) -> set[str]:
+    if runner.views.dialect == "sqlite":
+        lookup = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    else:
+        lookup = "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()"
+    return {r["name"] for r in store.query(runner.views, lookup)} & set(store.QUERY_INDEXES)
+
+
+def test_a_rebuild_builds_the_query_indexes_again_and_a_stopped_one_leaves_them_to_the_next_open(
+    make_registry,
+):
+    app = make_registry()
+    register_agencies_and_academies(app)
+    certified_officer(app)
+    runner = Runner(app)
+    runner.catch_up()
+    assert query_indexes(runner) == set(store.QUERY_INDEXES)
+    rebuild(app)
+    assert query_indexes(runner) == set(store.QUERY_INDEXES)
+
+    # A rebuild killed before its end: the indexes are gone until the views are opened.
+    store.drop_query_indexes(runner.views)
+    assert query_indexes(runner) == set()
+    reopened = Runner(make_registry())
+    assert query_indexes(reopened) == set(store.QUERY_INDEXES)
