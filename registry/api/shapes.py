@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from datetime import date
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, create_model, field_validator
 
 from registry.application import parse
 from registry.domain.commands import Command
@@ -18,6 +20,21 @@ C = TypeVar("C", bound=Command)
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page (1 to 500).")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip.")]
 DEFAULT_LIMIT = 100
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    if value is None or isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+#: A date in a query: ISO `YYYY-MM-DD` only. (Pydantic alone would also read a number as a
+#: Unix timestamp, so `?on=1704067200` would quietly mean 2024-01-01.)
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -44,18 +61,29 @@ def page(items: Sequence[T], offset: int, limit: int) -> dict[str, Any]:
 
 
 def body_of(command: type[Command], *from_path: str) -> type[BaseModel]:
-    """The request body of a command whose fields `from_path` come from the URL instead."""
+    """The request body of a command whose fields `from_path` come from the URL instead.
+
+    Its dates are ISO `YYYY-MM-DD` strings only, as the schema says: a number is refused
+    rather than read as a Unix timestamp.
+    """
     fields: dict[str, Any] = {
         name: (info.annotation, info)
         for name, info in command.model_fields.items()
         if name not in from_path
     }
+    dates = [name for name, (annotation, _) in fields.items() if _mentions_date(annotation)]
+    validators = {"iso_dates": field_validator(*dates, mode="before")(_iso_date)} if dates else {}
     return create_model(  # type: ignore[call-overload,no-any-return]
         f"{command.__name__}Body",
         __config__=ConfigDict(extra="forbid"),
         __doc__=command.__doc__,
+        __validators__=validators,
         **fields,
     )
+
+
+def _mentions_date(annotation: Any) -> bool:
+    return annotation is date or any(_mentions_date(a) for a in get_args(annotation))
 
 
 def command_from(command: type[C], body: BaseModel | None, **from_path: Any) -> C:

@@ -12,7 +12,16 @@ from pydantic import BaseModel
 from registry.api.auth import EVERYONE, READERS, allow, callers, in_agency
 from registry.api.commands import CommandResult, carry_out
 from registry.api.services import Services, services_of
-from registry.api.shapes import DEFAULT_LIMIT, Limit, Offset, Page, body_of, command_from, page
+from registry.api.shapes import (
+    DEFAULT_LIMIT,
+    IsoDate,
+    Limit,
+    Offset,
+    Page,
+    body_of,
+    command_from,
+    page,
+)
 from registry.domain import commands as c
 from registry.domain.access import ApiRole
 from registry.domain.errors import NotFound
@@ -21,7 +30,9 @@ from registry.projections import queries
 router = APIRouter(prefix="/v1", tags=["agencies"])
 
 Code = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
-On = Annotated[date | None, Query(description="The date to answer for (default: today). Any date.")]
+On = Annotated[
+    IsoDate | None, Query(description="The date to answer for (default: today). Any date.")
+]
 Svc = Annotated[Services, Depends(services_of)]
 #: Who reads an agency's roster, coverage, expiring report and change feed.
 AGENCY_READERS = (*READERS, ApiRole.AGENCY)
@@ -31,6 +42,8 @@ COMMAND = {201: {"model": CommandResult}}
 #: A command that changes what exists answers 200 (with the same receipt).
 CHANGED = {200: {"model": CommandResult}}
 
+RegisterAgencyBody = body_of(c.RegisterAgency)
+RegisterAcademyBody = body_of(c.RegisterAcademy)
 UpdateAgencyBody = body_of(c.UpdateAgency, "code")
 AcademyCertificationBody = body_of(c.ChangeAcademyCertification, "code")
 
@@ -52,13 +65,14 @@ class AgencyDetail(BaseModel):
 
 @router.post("/agencies", status_code=201, responses=COMMAND)
 def register_agency(
-    body: c.RegisterAgency,
+    body: RegisterAgencyBody,  # type: ignore[valid-type]
     request: Request,
     services: Svc,
     caller: State,
 ) -> JSONResponse:
     """Register an agency under a code no other agency has."""
-    return carry_out(services, request, caller, body, location=f"/v1/agencies/{body.code}")
+    command = command_from(c.RegisterAgency, body)
+    return carry_out(services, request, caller, command, location=f"/v1/agencies/{command.code}")
 
 
 @router.get("/agencies", response_model=Page[queries.AgencyTier], dependencies=[allow(*EVERYONE)])
@@ -172,13 +186,13 @@ def changes(
 
 @router.post("/academies", status_code=201, responses=COMMAND, tags=["academies"])
 def register_academy(
-    body: c.RegisterAcademy,
+    body: RegisterAcademyBody,  # type: ignore[valid-type]
     request: Request,
     services: Svc,
     caller: State,
 ) -> JSONResponse:
     """Register a training academy, state-certified or not."""
-    return carry_out(services, request, caller, body)
+    return carry_out(services, request, caller, command_from(c.RegisterAcademy, body))
 
 
 @router.post(
