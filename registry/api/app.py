@@ -30,11 +30,12 @@ from registry.api.services import Services
 from registry.config import Settings
 from registry.domain.access import ApiRole
 
+#: In the order requests are matched: the certificate look-up, the busiest route, first.
 ROUTERS = [
+    certifications.router,
     health.router,
     agencies.router,
     officers.router,
-    certifications.router,
     verification.router,
     admin.router,
 ]
@@ -155,6 +156,13 @@ def document_problems(schema: dict[str, Any]) -> None:
                     if response.get("description") in ("Validation Error", None, ""):
                         response["description"] = statuses.get(int(status), "A refusal.")
                     response["content"] = content
+            if "503" in responses:
+                responses["503"]["headers"] = {
+                    "Retry-After": {
+                        "description": "Seconds to wait before trying again.",
+                        "schema": {"type": "string"},
+                    }
+                }
             if "401" in responses:
                 responses["401"]["headers"] = {
                     "WWW-Authenticate": {

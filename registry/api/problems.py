@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.persistence import ConnectionUnavailableError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -152,7 +153,22 @@ def install(app: FastAPI) -> None:
         @app.exception_handler(database_error)
         async def _database(_: Request, error: Exception) -> JSONResponse:
             log.error("database error: %s", type(error).__name__)
-            return problem(503, "the registry's database is not answering; try again shortly")
+            return problem(
+                503,
+                "the registry's database is not answering; try again shortly",
+                headers={"Retry-After": "5"},
+            )
+
+    @app.exception_handler(ConnectionUnavailableError)
+    async def _busy(_: Request, error: Exception) -> JSONResponse:
+        # Every connection stayed taken (another process holds the SQLite write lock, say):
+        # the database answers, it is busy; nothing was written.
+        log.warning("no database connection came free: %s", error)
+        return problem(
+            503,
+            "the registry is busy: no database connection came free in time; try again",
+            headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:
