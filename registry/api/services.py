@@ -73,6 +73,8 @@ class Services:
         if self.runner.position() < position:
             self.runner.catch_up(until=position)
 
-def services_of(request: Request) -> Services:
-    """The services of the app serving `request` (a route dependency)."""
+
+async def services_of(request: Request) -> Services:
+    """The services of the app serving `request` (a route dependency; a coroutine, so that
+    FastAPI calls it on the event loop rather than in its thread pool)."""
     return request.app.state.services  # type: ignore[no-any-return]
