@@ -389,6 +389,21 @@ def run(backend: str, args: argparse.Namespace) -> list[Row]:
         return rows
 
 
+def source() -> str:
+    """Where the servers' code comes from: this tree, its commit and whether `registry/`
+    has changes not committed (figures should be of committed code)."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return f"{ROOT} (not a git checkout)"
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--", "registry"], capture_output=True, text=True
+    ).stdout.strip()
+    return f"{ROOT} at {head.stdout.strip()}" + (
+        ", with changes not committed in registry/" if dirty else ""
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
@@ -412,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} cores",
         flush=True,
     )
+    print(f"source: {source()}", flush=True)
     results: dict[str, list[Row]] = {}
     try:
         for backend in backends:
