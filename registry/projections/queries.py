@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -184,6 +185,27 @@ def certificate_status(views: Views, number: str, on: date) -> CertificationStat
     if not rows:
         raise NotFound(f"no certificate {number!r}")
     return _certification(rows[0], on)
+
+
+#: Most certificates one query of `certificate_statuses` asks for. PostgreSQL without
+#: statistics on the read models (a new database, autovacuum off) plans a longer list
+#: with a sequential scan of the placements: 3 ms a query instead of 0.25.
+MAX_NUMBERS = 8
+
+
+def certificate_statuses(
+    views: Views, numbers: Iterable[str], on: date
+) -> dict[str, CertificationStatus]:
+    """The status on a date of each certificate found among `numbers`, by number: the
+    look-ups of many callers at once, answered by one query per `MAX_NUMBERS`."""
+    wanted = sorted({number.strip().upper() for number in numbers})
+    found: dict[str, CertificationStatus] = {}
+    for start in range(0, len(wanted), MAX_NUMBERS):
+        chunk = wanted[start : start + MAX_NUMBERS]
+        where = f"WHERE c.number IN ({', '.join('?' * len(chunk))})"
+        for row in _certificates(views, on, where, tuple(chunk)):
+            found.setdefault(row["number"], _certification(row, on))
+    return found
 
 
 def officer_certifications(views: Views, officer_id: str, on: date) -> list[CertificationStatus]:
