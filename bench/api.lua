@@ -1,7 +1,9 @@
 -- wrk script for bench/api.py.
 --
---   wrk ... -s bench/api.lua URL -- get  PREFIX FILE   GET PREFIX..line, the lines of FILE in turn
---   wrk ... -s bench/api.lua URL -- post PATH  FILE    POST FILE's contents (JSON) to PATH
+--   wrk ... -s bench/api.lua URL -- get  PREFIX FILE [AUTH]  GET PREFIX..line, FILE's lines in turn
+--   wrk ... -s bench/api.lua URL -- post PATH  FILE          POST FILE's contents (JSON) to PATH
+--
+-- AUTH, if given, is sent as the Authorization header.
 --
 -- Each thread starts at its own place in FILE's lines. At the end one line is printed
 -- for bench/api.py to read:
@@ -30,6 +32,9 @@ end
 
 function init(args)
   mode, prefix = args[1], args[2]
+  if args[4] then
+    wrk.headers["Authorization"] = args[4]
+  end
   if mode == "get" then
     lines = read_lines(args[3])
     at = ((id or 1) * 7919) % #lines
