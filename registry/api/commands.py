@@ -4,7 +4,10 @@
   same response and writes nothing; the same key with another body gets 422.
 - `If-Match: "<version>"`: the version of the record the client last saw; a stale
   one gets 412 and nothing is written.
-- The response is sent only once the read models show the command's effect.
+- The response is sent only once the read models show the command's effect. If the
+  database keeps failing after the command was recorded, it is still answered with its
+  receipt (never with an error that would invite a repeat), marked
+  `Registry-Read-Models: behind`.
 """
 
 from __future__ import annotations
@@ -79,7 +82,8 @@ def carry_out(
         command_id=command_id(request, caller),
         expected_version=expected_version(request),
     )
-    services.caught_up(receipt.position)
+    # Recorded: from here on the answer is the receipt, even if the read models are slow.
+    shown = services.settled(receipt.position)
     body = CommandResult(
         id=receipt.id,
         version=receipt.version,
@@ -92,6 +96,8 @@ def carry_out(
         "Registry-Position": str(receipt.position),
         "Idempotent-Replayed": "true" if receipt.replayed else "false",
     }
+    if not shown:
+        headers["Registry-Read-Models"] = "behind"
     if location:
         headers["Location"] = location
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)

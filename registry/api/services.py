@@ -7,7 +7,9 @@ makes both safe at once), and a command's response waits until they show it.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from datetime import date
 from typing import Any
 
@@ -19,6 +21,11 @@ from registry.config import Settings
 from registry.projections.runner import Runner
 from registry.projections.store import Views
 from registry.signing.service import Signing
+from registry.storage import DATABASE_ERRORS
+
+log = logging.getLogger(__name__)
+#: Seconds a command's answer waits for the read models to show it once it is recorded.
+PATIENCE = 10.0
 
 
 class LockedRunner(Runner):
@@ -72,6 +79,24 @@ class Services:
         """
         if self.runner.position() < position:
             self.runner.catch_up(until=position)
+
+    def settled(self, position: int, patience: float | None = None) -> bool:
+        """`caught_up` for a command already recorded: the database failing now (busy, say)
+        must not turn into an answer that says nothing was written, so keep trying for
+        `patience` seconds (PATIENCE); False if the read models still do not show it."""
+        patience = PATIENCE if patience is None else patience
+        deadline = time.monotonic() + patience
+        delay = 0.05
+        while True:
+            try:
+                self.caught_up(position)
+                return True
+            except DATABASE_ERRORS as e:
+                if time.monotonic() + delay > deadline:
+                    log.warning("read models not at %d after %.0fs: %s", position, patience, e)
+                    return False
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
 
 async def services_of(request: Request) -> Services:

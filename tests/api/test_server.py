@@ -15,10 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from eventsourcing.persistence import ConnectionUnavailableError
+import pytest
+from eventsourcing.persistence import ConnectionUnavailableError, OperationalError
 
+import registry.api.services as services_module
 from registry.api.app import create_app
-from tests.api.conftest import HOME, Api, Deployment, days_ago
+from registry.api.services import Services
+from registry.config import Settings
+from tests.api.conftest import HOME, Api, Deployment, days_ago, seed
 
 
 def officer(post_number: str, agency: str = HOME) -> dict[str, object]:
@@ -284,3 +288,50 @@ def test_api_keys_from_the_command_line(deployment: Deployment) -> None:
     wrong = deployment.cli("api-keys", "create", "--role", "agency", check=False)
     assert wrong.returncode == 2, "an agency key names its agency"
     deployment.stop(server)
+
+
+def test_a_recorded_command_is_answered_with_its_receipt_even_if_the_read_models_lag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found under load: the database failing while the read models caught up answered 503
+    ("try again") for a command already recorded, and a retry recorded it twice. Now the
+    command is answered with its receipt, marked `Registry-Read-Models: behind`."""
+    database = f"sqlite:///{tmp_path}/registry.db"
+    keys = seed(database)
+    settings = Settings(database=database, key_dir=str(tmp_path / "keys"))
+    services = Services(settings, background=False)
+    services.start()
+    app = create_app(settings, background=False)
+    app.state.services = services  # in process, without the lifespan
+    failures = iter([OperationalError("database is locked")] * 2)
+
+    def flaky(position: int) -> None:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        Services.caught_up(services, position)
+
+    async def enrol_as_agency(post_number: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {keys['agency']}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=headers
+        ) as client:
+            return await client.post("/v1/officers", json=officer(post_number))
+
+    try:
+        monkeypatch.setattr(services, "caught_up", flaky)
+        briefly = asyncio.run(enrol_as_agency("LAG-1"))  # two failures, then caught up
+        assert briefly.status_code == 201, briefly.text
+        assert "registry-read-models" not in briefly.headers
+
+        monkeypatch.setattr(services_module, "PATIENCE", 0.3)
+        failures = iter([OperationalError("database is locked")] * 1000)
+        before = services.registry.position()
+        lagging = asyncio.run(enrol_as_agency("LAG-2"))
+        assert lagging.status_code == 201, lagging.text
+        assert lagging.headers["registry-read-models"] == "behind"
+        assert services.registry.position() > before, "recorded"
+        assert services.registry.officer("LAG-2").version == lagging.json()["version"]
+    finally:
+        services.close()
