@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
 import psycopg
@@ -61,6 +61,8 @@ class Runner:
         self.batch_size = batch_size
         self.decoder = FastDecoder(app.mapper)
         self._stop = threading.Event()
+        #: Why the last catch-up in `run_forever` failed; None once one succeeds.
+        self.last_error: str | None = None
 
     # ----------------------------------------------------------------- catch up
 
@@ -141,21 +143,30 @@ class Runner:
     # ----------------------------------------------------------------- forever
 
     def run_forever(self, *, poll: float = 1.0) -> None:
-        """Catch up, then wait for new events until `stop()`; PostgreSQL wakes it at once."""
-        listener = self._listen()
+        """Catch up, then wait for new events until `stop()`; PostgreSQL wakes it at once.
+
+        A database that stops answering (or drops the connection this runner listens
+        on) does not stop it: it logs, waits `poll` seconds, connects again and carries
+        on from the position its tracking records say. An event that cannot be applied
+        is not skipped (that would leave the read models wrong for good): the runner
+        keeps trying, and `last_error` says why it is stuck, for /healthz to report.
+        """
+        listener: psycopg.Connection[Any] | None = None
         try:
             while not self._stop.is_set():
                 try:
+                    if listener is None:
+                        listener = self._listen()
                     self.catch_up()
-                except Exception:
-                    # Keep following the log: a database hiccup must not stop the projections.
+                    self.last_error = None
+                    self._wait(listener, poll)
+                except Exception as e:
                     log.exception("projections could not catch up; retrying in %.1fs", poll)
+                    self.last_error = f"{type(e).__name__}: {e}"
+                    listener = _closed(listener)
                     self._stop.wait(poll)
-                    continue
-                self._wait(listener, poll)
         finally:
-            if listener is not None:
-                listener.close()
+            _closed(listener)
 
     def start(self, *, poll: float = 1.0) -> threading.Thread:
         """Run in a background thread (e.g. beside the HTTP server)."""
@@ -169,6 +180,7 @@ class Runner:
         self._stop.set()
 
     def _listen(self) -> psycopg.Connection[Any] | None:
+        """A connection listening for the log's notifications (PostgreSQL), else None."""
         if self.views.dialect != "postgres":
             return None
         env = self.app.env
@@ -189,6 +201,14 @@ class Runner:
             return
         for _ in listener.notifies(timeout=poll, stop_after=1):
             pass
+
+
+def _closed(listener: psycopg.Connection[Any] | None) -> None:
+    """Close a listening connection, whatever state it is in; None to forget it."""
+    if listener is not None:
+        with suppress(Exception):  # it is being dropped; nothing to do with an error
+            listener.close()
+    return None
 
 
 @contextmanager

@@ -13,9 +13,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
+from eventsourcing.utils import retry
 
 from registry.application import Registry
 
@@ -292,10 +293,15 @@ def fetch(
     return [dict(row) for row in cursor.fetchall()]
 
 
+@retry((InterfaceError, OperationalError), max_attempts=10, wait=0.1)
 def query(views: Views, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Rows as dicts, read by one statement on its own: in autocommit a statement sees one
     committed state, so no BEGIN and ROLLBACK around it (on PostgreSQL, a third of the
-    round trips; a certificate look-up is 3 to 4 times cheaper)."""
+    round trips; a certificate look-up is 3 to 4 times cheaper).
+
+    Retried as eventsourcing retries its own reads: a pooled connection the server dropped
+    (a restart, a failover) fails once and is discarded, and the next attempt gets another.
+    """
     with views.reading() as cursor:
         cursor.execute(views.sql(statement), tuple(params))
         rows = cursor.fetchall()

@@ -15,14 +15,26 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from eventsourcing.persistence import ConnectionUnavailableError, OperationalError
 
+import registry.api.routes.health as health_module
 import registry.api.services as services_module
 from registry.api.app import create_app
 from registry.api.services import Services
 from registry.config import Settings
-from tests.api.conftest import HOME, Api, Deployment, days_ago, seed
+from tests.api.conftest import (
+    HOME,
+    Api,
+    Deployment,
+    days_ago,
+    fresh_database,
+    seed,
+    start_server,
+    stop_server,
+)
+from tests.conftest import POSTGRES_ADMIN_URL
 
 
 def officer(post_number: str, agency: str = HOME) -> dict[str, object]:
@@ -335,3 +347,51 @@ def test_a_recorded_command_is_answered_with_its_receipt_even_if_the_read_models
         assert services.registry.officer("LAG-2").version == lagging.json()["version"]
     finally:
         services.close()
+
+
+@pytest.mark.postgres
+def test_projections_in_the_server_outlive_lost_connections(tmp_path: Path) -> None:
+    """The server's background runner listens on a connection of its own: when PostgreSQL
+    drops every connection (a restart, a failover), it connects again and goes on applying
+    what other processes write. (It died before: only the server's own commands showed.)"""
+    with fresh_database("postgres", tmp_path) as database:
+        deployment = Deployment("postgres", database, seed(database), tmp_path)
+        try:
+            server = deployment.serve()
+            name = database.rsplit("/", 1)[1]
+            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+                dropped = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (name,),
+                ).fetchone()
+            assert dropped is not None and dropped[0] >= 1
+            deployment.cli(
+                "agency", "register", "BACKPD", "--name", "Back Police", "--region", "Wasatch",
+                "--district", "North", "--shift", "Day",
+            )  # fmt: skip
+            wait_until(lambda: "BACKPD" in tiers(server), "the server's runner applies it")
+            assert lag(server) and set(lag(server).values()) == {0}
+            assert server.client().get("/healthz").json()["status"] == "ok"
+        finally:
+            deployment.close()
+
+
+@pytest.mark.postgres
+def test_healthz_answers_503_promptly_when_the_database_is_gone(tmp_path: Path) -> None:
+    """A probe must hear "not answering" in seconds, not after the storage layer has spent
+    its half a minute of retries."""
+    with fresh_database("postgres", tmp_path) as database:
+        base, process = start_server(database, tmp_path)
+        try:
+            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE "{database.rsplit("/", 1)[1]}" WITH (FORCE)')
+            started = time.monotonic()
+            health = httpx.get(f"{base}/healthz", timeout=30)
+            took = time.monotonic() - started
+            assert health.status_code == 503, health.text
+            assert health.headers["content-type"] == "application/problem+json"
+            assert "not answering" in health.json()["detail"]
+            assert took < health_module.DEADLINE + 2, f"took {took:.1f} s"
+        finally:
+            stop_server(process)

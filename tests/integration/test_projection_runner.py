@@ -263,3 +263,40 @@ def test_a_rebuild_builds_the_query_indexes_again_and_a_stopped_one_leaves_them_
     assert query_indexes(runner) == set()
     reopened = Runner(make_registry())
     assert query_indexes(reopened) == set(store.QUERY_INDEXES)
+
+
+def test_a_runner_that_cannot_apply_an_event_stops_there_and_says_why(make_registry):
+    """An event the read models cannot take is never skipped (they would be wrong for good):
+    the runner keeps its position, keeps running, says why it is stuck, and goes on once
+    the event can be applied."""
+    app = make_registry()
+    register_agencies_and_academies(app)
+    runner = Runner(make_registry())
+    failing = {"on": True}
+    apply = runner.read_models.apply
+
+    def refuse_while_failing(cursor: Any, events: Any) -> None:
+        if failing["on"]:
+            raise ValueError("cannot apply this event")
+        apply(cursor, events)
+
+    runner.read_models.apply = refuse_while_failing  # type: ignore[method-assign]
+    thread = runner.start(poll=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while runner.last_error is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert runner.last_error == "ValueError: cannot apply this event"
+        assert runner.position() == 0, "nothing skipped"
+        assert thread.is_alive()
+
+        failing["on"] = False
+        assert runner.wait_for(app.position(), timeout=10)
+        deadline = time.monotonic() + 10
+        while runner.last_error is not None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert runner.last_error is None
+    finally:
+        runner.stop()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
