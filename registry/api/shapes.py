@@ -64,8 +64,7 @@ def body_of(command: type[Command], *from_path: str) -> type[BaseModel]:
     """The request body of a command whose fields `from_path` come from the URL instead.
 
     Its dates are ISO `YYYY-MM-DD` strings only, as the schema says: a number is refused
-    rather than read as a Unix timestamp. No text in it may hold a NUL character: PostgreSQL
-    cannot keep one in a text column, so the read models could not show the command.
+    rather than read as a Unix timestamp. (The command itself refuses text holding a NUL.)
     """
     fields: dict[str, Any] = {
         name: (info.annotation, info)
@@ -74,8 +73,6 @@ def body_of(command: type[Command], *from_path: str) -> type[BaseModel]:
     }
     dates = [name for name, (annotation, _) in fields.items() if _mentions_date(annotation)]
     validators: dict[str, Any] = {}
-    if fields:
-        validators["no_nul"] = field_validator(*fields, mode="before")(_no_nul)
     if dates:
         validators["iso_dates"] = field_validator(*dates, mode="before")(_iso_date)
     return create_model(  # type: ignore[call-overload,no-any-return]
@@ -85,20 +82,6 @@ def body_of(command: type[Command], *from_path: str) -> type[BaseModel]:
         __validators__=validators,
         **fields,
     )
-
-
-def _no_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text cannot contain a NUL character (U+0000)")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _no_nul(key)
-            _no_nul(item)
-    elif isinstance(value, list):
-        for item in value:
-            _no_nul(item)
-    return value
 
 
 def _mentions_date(annotation: Any) -> bool:

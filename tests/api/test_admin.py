@@ -67,15 +67,22 @@ def test_the_state_rotates_and_retires_signing_keys(api: Api) -> None:
     active = state.post(f"/v1/signing-keys/token/{new}/retirement", json={"reason": "test"})
     assert active.status_code == 422
     assert active.json()["rule"] == "signing-key-cannot-be-retired"
-    no_reason = state.post(f"/v1/signing-keys/token/{old}/retirement", json={"reason": ""})
-    assert no_reason.status_code == 422
+    before = position(api)
+    for refused in ({"reason": ""}, {"reason": "   "}, {"reason": "a\x00b"},
+                    {"reason": "rotated", "extra": 1}, {}):  # fmt: skip
+        no_reason = state.post(f"/v1/signing-keys/token/{old}/retirement", json=refused)
+        assert no_reason.status_code == 422, (refused, no_reason.text)
+        assert no_reason.headers["content-type"] == "application/problem+json"
+    assert position(api) == before, "nothing written"
     retired = state.post(f"/v1/signing-keys/token/{old}/retirement", json={"reason": "rotated"})
     assert retired.status_code == 200
     listed = api.client().get("/v1/signing-keys/token").json()["keys"]
     assert {k["kid"]: k["retired_on"] is not None for k in listed}[old] is True
     jwks = api.client().get("/.well-known/jwks.json")
-    if jwks.status_code == 200:  # the JWK Set lists only keys that verify
-        assert old not in [k["kid"] for k in jwks.json()["keys"]]
+    assert jwks.status_code == 200, jwks.text
+    published = [k["kid"] for k in jwks.json()["keys"]]
+    assert new in published
+    assert old not in published, "the JWK Set lists only keys that verify"
 
 
 def test_keys_are_rotated_only_by_the_state(api: Api) -> None:

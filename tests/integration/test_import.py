@@ -17,6 +17,7 @@ from registry.cli import app as cli_app
 from registry.domain.errors import NotFound, RegistryError
 from registry.domain.records import key_id
 from registry.importer import command_id, import_csv, read_rows, to_command
+from registry.projections.runner import Runner
 from registry.storage import existing_ids
 from tests.factories import STATE, TODAY
 
@@ -310,3 +311,18 @@ def test_the_cli_exits_2_for_a_missing_file_and_opens_no_database(tmp_path):
     assert result.exit_code == 2
     assert "cannot read" in result.stderr
     assert not (tmp_path / "registry.db").exists()
+
+
+def test_a_row_holding_a_nul_character_is_refused_and_the_rest_are_shown(registry, tmp_path):
+    """PostgreSQL keeps no NUL in a text column: a row holding one would be recorded but
+    could never be shown by the read models, so it is refused like any other bad row."""
+    rows = [*SETUP, officer("UT-1"), officer("UT-2", name="Nul\x00l")]
+    report = import_csv(registry, write_roster(tmp_path / "roster.csv", rows), STATE)
+
+    assert [r.line for r in report.refused] == [len(rows) + 1]
+    assert "NUL" in report.refused[0].reason
+    with pytest.raises(NotFound):
+        registry.officer("UT-2")
+    runner = Runner(registry)
+    runner.catch_up()
+    assert runner.position() == registry.position(), "the read models show every row written"

@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from registry.api.auth import EVERYONE, allow, callers
 from registry.api.services import Services, services_of
 from registry.domain.access import ApiRole
+from registry.domain.commands import Command, Reason
 from registry.domain.errors import InvalidInput
 from registry.importer import import_rows, parse_rows
 
@@ -87,8 +88,8 @@ class SigningKeys(BaseModel):
     keys: list[SigningKey]
 
 
-class Retirement(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000)
+class Retirement(Command):
+    reason: Reason
 
 
 @router.get(
