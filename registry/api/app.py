@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     )
     problems.install(app)
     # The public's certificate look-ups, the busiest requests, are answered before routing.
+    app.add_middleware(problems.OneValueEach)
     app.add_middleware(certifications.PublicLookup)
     app.add_middleware(problems.BodyLimit, paths={"/v1/imports": admin.MAX_IMPORT})
     for router in ROUTERS:

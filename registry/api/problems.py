@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qsl
 
 from eventsourcing.persistence import ConnectionUnavailableError
 from fastapi import FastAPI, Request
@@ -216,6 +217,28 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+class OneValueEach:
+    """Refuse a query that gives a parameter more than once, with 400.
+
+    Every query parameter of this API takes one value; of `?on=A&on=B`, the framework
+    would quietly read the last, and the caller could not tell which day was answered.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if b"&" in query:
+            names = [name for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)]
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                detail = f"each query parameter is given once: {', '.join(repeated)} is repeated"
+                await problem(400, detail)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:

@@ -18,6 +18,7 @@ pytest 9, so each operation's strategy is driven by hypothesis directly.)
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -198,3 +199,35 @@ def test_a_nul_character_is_refused_before_it_can_stall_the_read_models(api: Api
     assert api.position() == before
     health = api.client().get("/healthz").json()
     assert set(health["projections"].values()) == {0}
+
+
+def test_a_query_parameter_given_twice_is_refused(api: Api, known: dict[str, Any]) -> None:
+    """Of `?on=A&on=B` the framework would read the last, quietly; the caller could not tell
+    which day was answered. Every query parameter takes one value, so a repeat is a 400."""
+    number = known["number"]
+    once = api.client().get(f"/v1/certifications/{number}", params={"on": days_ago(1)})
+    assert once.status_code == 200, once.text
+    for client, path, query in [
+        (api.client(), f"/v1/certifications/{number}", "on=2025-01-01&on=2025-06-01"),
+        (api.client(), "/v1/agencies", "limit=1&offset=0&limit=2"),
+        (api.client("agency"), f"/v1/agencies/{HOME}/changes", "after=0&after=5"),
+    ]:
+        refused = client.get(f"{path}?{query}")
+        assert refused.status_code == 400, (path, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "repeated" in refused.json()["detail"]
+
+
+def test_every_query_parameter_takes_one_value(api: Api) -> None:
+    """What lets a repeated parameter be refused: no operation takes a list in its query."""
+    document = api.client().get("/openapi.json").json()
+    parameters = [
+        (path, p["name"], p["schema"])
+        for path, operations in document["paths"].items()
+        for operation in operations.values()
+        for p in operation.get("parameters", [])
+        if p["in"] == "query"
+    ]
+    assert parameters, "the document lists query parameters"
+    listed = [(path, name) for path, name, schema in parameters if "array" in json.dumps(schema)]
+    assert listed == []
