@@ -7,6 +7,7 @@ it receives); an academy key only on officers with a training recorded at its ac
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -223,32 +224,11 @@ def cutoff(services: Services, day: date | None) -> datetime | None:
 
 
 def record_of(status: OfficerStatus, as_recorded_at: datetime | None) -> OfficerRecord:
-    return OfficerRecord(
-        id=status.id,
-        post_number=status.post_number,
-        name=status.name,
-        role=status.role,
-        agency_code=status.agency_code,
-        district=status.district,
-        shift=status.shift,
-        post_status=status.post_status,
-        withheld=status.withheld,
-        version=status.version,
-        on=status.on,
-        as_recorded_at=as_recorded_at,
-        certificates=[
-            CertificateOnDate(
-                number=view.number,
-                credential=view.credential,
-                status=view.status,
-                in_force=view.in_force,
-                issued_on=view.issued_on,
-                expires_on=view.expires_on,
-                mandated=view.mandated,
-                reason=view.reason,
-            )
-            for view in status.certificates
-        ],
+    """The response for an officer's status: its fields (and its certificates' fields), read
+    by name."""
+    fields = {f.name: getattr(status, f.name) for f in dataclasses.fields(status)}
+    return OfficerRecord.model_validate(
+        {**fields, "as_recorded_at": as_recorded_at}, from_attributes=True
     )
 
 
