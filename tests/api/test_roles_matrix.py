@@ -37,6 +37,7 @@ from registry.config import Settings
 from registry.domain import commands as c
 from registry.domain.access import ApiRole
 from tests.api.conftest import ACADEMY, CALLERS, HOME, OTHER, STATE, Api, days_ago
+from tests.api.steps import certify, enrol, ok, train
 
 PROBLEM = "application/problem+json"
 #: A second academy, and the key of its training staff (out of scope at UPA).
@@ -98,62 +99,23 @@ class World:
     def unique(self, prefix: str) -> str:
         return f"{prefix}{next(self._count)}"
 
-    def _ok(self, response: httpx.Response) -> dict[str, Any]:
-        assert response.status_code in (200, 201), response.text
-        return dict(response.json())
-
     def officer(self, agency: str = HOME) -> str:
         """A new officer enrolled at `agency`, with two years of patrol."""
-        enrolled = self.state.post(
-            "/v1/officers",
-            json={
-                "post_number": self.unique("RM-"),
-                "name": "Matrix Officer",
-                "agency_code": agency,
-                "patrol_experience_began_on": days_ago(800).isoformat(),
-                "district": "North",
-                "shift": "Day",
-                "effective_on": days_ago(400).isoformat(),
-            },
-        )
-        return str(self._ok(enrolled)["id"])
+        return enrol(self.api, self.unique("RM-"), agency)
 
     def trained(self) -> str:
         """A new NORTHPD officer with the academy week at UPA and both exams passed."""
         officer = self.officer()
-        self._ok(
-            self.state.post(
-                f"/v1/officers/{officer}/trainings",
-                json={
-                    "kind": "cit_academy",
-                    "hours": 40,
-                    "academy_code": ACADEMY,
-                    "began_on": days_ago(64).isoformat(),
-                    "completed_on": days_ago(60).isoformat(),
-                },
-            )
-        )
-        for kind in ("written", "scenario"):
-            self._ok(
-                self.state.post(
-                    f"/v1/officers/{officer}/exams",
-                    json={"kind": kind, "passed": True, "taken_on": days_ago(60).isoformat()},
-                )
-            )
+        train(self.api, officer)
         return officer
 
     def certified(self, *, ce_hours: float = 0) -> tuple[str, str]:
         """A new NORTHPD officer certified 50 days ago (with `ce_hours` of CE since):
         (officer id, certificate number)."""
         officer = self.trained()
-        issued = self._ok(
-            self.state.post(
-                f"/v1/officers/{officer}/certifications",
-                json={"credential": "cit_officer", "effective_on": days_ago(50).isoformat()},
-            )
-        )
+        number = certify(self.api, officer, days=50)
         if ce_hours:
-            self._ok(
+            ok(
                 self.state.post(
                     f"/v1/officers/{officer}/trainings",
                     json={
@@ -164,12 +126,12 @@ class World:
                     },
                 )
             )
-        return officer, str(issued["certificate_number"])
+        return officer, number
 
     def suspended(self) -> str:
         """The number of a new certificate, suspended."""
         _, number = self.certified()
-        self._ok(
+        ok(
             self.state.post(
                 f"/v1/certifications/{number}/suspensions", json={"reason": "under review"}
             )
@@ -179,7 +141,7 @@ class World:
     def between_agencies(self) -> str:
         """A new officer who left SOUTHPD and is with no agency yet."""
         officer = self.officer(OTHER)
-        self._ok(
+        ok(
             self.state.post(
                 f"/v1/officers/{officer}/separations",
                 json={"reason": "resigned", "effective_on": days_ago(5).isoformat()},
@@ -189,12 +151,12 @@ class World:
 
     def agency(self) -> str:
         code = self.unique("RMPD")
-        self._ok(self.state.post("/v1/agencies", json=agency_body(code)))
+        ok(self.state.post("/v1/agencies", json=agency_body(code)))
         return code
 
     def academy(self) -> str:
         code = self.unique("RMACAD")
-        self._ok(
+        ok(
             self.state.post(
                 "/v1/academies",
                 json={"code": code, "name": "Matrix Academy", "state_certified": True},
@@ -204,7 +166,7 @@ class World:
 
     def retirable_kid(self) -> str:
         """A checkpoint key that no longer signs and is not retired (rotating one out)."""
-        keys = self._ok(self.state.post("/v1/signing-keys/checkpoint/rotation"))["keys"]
+        keys = ok(self.state.post("/v1/signing-keys/checkpoint/rotation"))["keys"]
         return next(k["kid"] for k in keys if not k["signs"] and k["retired_on"] is None)
 
     def cached(self, name: str, make: Callable[[], Any]) -> Any:
@@ -222,7 +184,7 @@ class World:
         return str(
             self.cached(
                 "token",
-                lambda: self._ok(self.state.get(f"/v1/certifications/{number}/token"))["token"],
+                lambda: ok(self.state.get(f"/v1/certifications/{number}/token"))["token"],
             )
         )
 
