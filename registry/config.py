@@ -26,11 +26,13 @@ class Settings:
     key_dir: str | None = None
     #: The registry's issuer URL: the `iss` of its tokens and the base of status-list URIs.
     issuer: str = DEFAULT_ISSUER
+    #: The origin line of the log's signed checkpoints (None: the issuer without its scheme).
+    log_origin: str | None = None
 
     @classmethod
     def from_env(cls, database: str | None = None) -> Settings:
         """Read REGISTRY_DATABASE, REGISTRY_TIMEZONE, REGISTRY_POLICY (a TOML file),
-        REGISTRY_KEY_DIR and REGISTRY_ISSUER."""
+        REGISTRY_KEY_DIR, REGISTRY_ISSUER and REGISTRY_LOG_ORIGIN."""
         policy = Policy()
         policy_file = os.environ.get("REGISTRY_POLICY")
         if policy_file:
@@ -45,6 +47,7 @@ class Settings:
             policy=policy,
             key_dir=os.environ.get("REGISTRY_KEY_DIR") or None,
             issuer=os.environ.get("REGISTRY_ISSUER", DEFAULT_ISSUER).rstrip("/"),
+            log_origin=os.environ.get("REGISTRY_LOG_ORIGIN") or None,
         )
         settings.zone()
         return settings
@@ -62,3 +65,11 @@ class Settings:
             return ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidInput(f"unknown time zone {self.timezone!r}") from None
+
+    def origin(self) -> str:
+        """The log's origin: REGISTRY_LOG_ORIGIN, else the issuer URL without its scheme
+        (`http://localhost:8000` gives `localhost:8000`), as C2SP checkpoints name logs."""
+        origin = self.log_origin or self.issuer.split("://", 1)[-1]
+        if not origin or any(c.isspace() for c in origin) or "+" in origin:
+            raise InvalidInput(f"the log origin {origin!r} may hold no space nor '+'")
+        return origin

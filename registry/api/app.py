@@ -21,6 +21,7 @@ from registry.api.auth import roles_of
 from registry.api.routes import (
     admin,
     agencies,
+    audit,
     certifications,
     health,
     officers,
@@ -37,6 +38,7 @@ ROUTERS = [
     agencies.router,
     officers.router,
     verification.router,
+    audit.router,
     admin.router,
 ]
 

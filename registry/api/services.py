@@ -35,9 +35,9 @@ class LockedRunner(Runner):
         super().__init__(app, **kwargs)
         self._lock = threading.Lock()
 
-    def catch_up(self, *, until: int | None = None, progress: Any = None) -> int:
+    def catch_up(self, *, until: int | None = None, progress: Any = None, only: Any = None) -> int:
         with self._lock:
-            return super().catch_up(until=until, progress=progress)
+            return super().catch_up(until=until, progress=progress, only=only)
 
 
 class Services:
@@ -78,7 +78,7 @@ class Services:
         whoever gets there first (this thread, the background runner, another process).
         """
         if self.runner.position() < position:
-            self.runner.catch_up(until=position)
+            self.runner.catch_up(until=position, only=self.runner.read_models)
 
     def settled(self, position: int, patience: float | None = None) -> bool:
         """`caught_up` for a command already recorded: the database failing now (busy, say)

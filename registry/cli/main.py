@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from registry.cli import (
+    audit,
     certificates,
     imports,
     officers,
@@ -92,3 +93,4 @@ app.add_typer(tokens.token_app, name="token")
 app.add_typer(tokens.status_list_app, name="status-list")
 app.command("serve")(server.serve)
 app.add_typer(server.api_keys_app, name="api-keys")
+app.add_typer(audit.audit_app, name="audit")

@@ -26,28 +26,33 @@ from psycopg.sql import SQL, Identifier
 Row = tuple[int, Any, int, str, bytes]
 
 
-def read_window(recorder: Any, start: int, stop: int, topics: Sequence[str]) -> list[Row]:
-    """The notifications at positions (start, stop] with one of `topics`, in log order.
+def read_window(
+    recorder: Any, start: int, stop: int, topics: Sequence[str] | None = None
+) -> list[Row]:
+    """The notifications at positions (start, stop] with one of `topics` (None: any), in
+    log order.
 
     The same rows as the recorder's `select_notifications`, as plain tuples: no
     Notification object nor dict row is made for each of them.
     """
     if isinstance(recorder, SQLiteApplicationRecorder):
-        marks = ",".join("?" * len(topics))
+        marks = ",".join("?" * len(topics or ()))
         statement = (
             f"SELECT rowid, originator_id, originator_version, topic, state "
             f"FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ? "
-            f"AND topic IN ({marks}) ORDER BY rowid"
+            + ("" if topics is None else f"AND topic IN ({marks}) ")
+            + "ORDER BY rowid"
         )
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.row_factory = None
-            cursor.execute(statement, (start, stop, *topics))
+            cursor.execute(statement, (start, stop, *(topics or ())))
             return cursor.fetchall()
     if isinstance(recorder, PostgresApplicationRecorder):
         statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {schema}.{table} WHERE notification_id > %s AND notification_id <= %s "
-            "AND topic = ANY(%s) ORDER BY notification_id"
+            + ("" if topics is None else "AND topic = ANY(%s) ")
+            + "ORDER BY notification_id"
         ).format(
             schema=Identifier(recorder.datastore.schema),
             table=Identifier(recorder.events_table_name),
@@ -57,10 +62,11 @@ def read_window(recorder: Any, start: int, stop: int, topics: Sequence[str]) -> 
             recorder.datastore.get_connection() as conn,
             conn.cursor(row_factory=tuple_row, binary=True) as cursor,
         ):
-            cursor.execute(statement, (start, stop, list(topics)), prepare=True)
+            params = (start, stop) if topics is None else (start, stop, list(topics))
+            cursor.execute(statement, params, prepare=True)
             return cursor.fetchall()
     notifications = recorder.select_notifications(
-        start=start + 1, limit=stop - start, stop=stop, topics=topics
+        start=start + 1, limit=stop - start, stop=stop, topics=topics or ()
     )
     return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications]
 

@@ -193,6 +193,18 @@ def certificate_status(views: Views, number: str, on: date) -> CertificationStat
 MAX_NUMBERS = 8
 
 
+def certification_position(views: Views, number: str) -> int | None:
+    """The log position of the event that issued or last renewed a certificate."""
+    rows = store.query(
+        views,
+        "SELECT MAX(position) AS position FROM rm_changes "
+        "WHERE certificate_number = ? AND kind IN ('issued', 'renewed')",
+        (number.strip().upper(),),
+    )
+    found = rows[0]["position"] if rows else None
+    return None if found is None else int(found)
+
+
 def certificate_statuses(
     views: Views, numbers: Iterable[str], on: date
 ) -> dict[str, CertificationStatus]:

@@ -24,7 +24,7 @@ REBUILD_BATCH = 25_000
 
 def rebuild(app: Registry, *, progress: Progress | None = None) -> int:
     """Drop every read model and apply the whole log again; return the events read."""
-    runner = Runner(app, batch_size=REBUILD_BATCH)
+    runner = Runner(app, batch_size=REBUILD_BATCH, audit=False)
     for projection in runner.projections:
         store.drop(runner.views, projection.name)
         projection.forget()
@@ -79,7 +79,7 @@ def replay_as_recorded(
             )
             copied += len(keep)
             start = batch[-1].id + 1
-        Runner(scratch, batch_size=REBUILD_BATCH).catch_up(progress=progress)
+        Runner(scratch, batch_size=REBUILD_BATCH, audit=False).catch_up(progress=progress)
         return Replay(database=into, cutoff=cutoff, events=copied, skipped=skipped)
     finally:
         scratch.close()

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import psycopg
 
 from registry.application import Registry
+from registry.audit.tree import MerkleTree
 from registry.projections import store
 from registry.projections.decode import FastDecoder, read_window
 from registry.projections.read_models import ReadModels
@@ -32,10 +33,14 @@ BATCH_SIZE = 5000
 
 
 class Projection(Protocol):
-    name: str
-    topics: frozenset[str]
+    """What the runner drives. `topics` None: every topic. A projection with `raw = True`
+    is given the stored rows as read (`decode.Row`), not decoded events; one with a
+    `committed()` method has it called after each of its batches is committed."""
 
-    def apply(self, cursor: Any, events: Iterable[tuple[int, Any]]) -> None: ...
+    name: str
+    topics: frozenset[str] | None
+
+    def apply(self, cursor: Any, events: Iterable[Any]) -> None: ...
 
     def forget(self) -> None: ...
 
@@ -53,11 +58,17 @@ class Runner:
         views: Views | None = None,
         projections: list[Projection] | None = None,
         batch_size: int = BATCH_SIZE,
+        audit: bool = True,
     ) -> None:
         self.app = app
         self.views = views or store.open_views(app)
         self.read_models = ReadModels(app, self.views)
-        self.projections: list[Projection] = projections or [self.read_models]
+        #: The Merkle tree over the log (None when `audit` is off: a scratch replay).
+        self.tree = MerkleTree(self.views) if audit else None
+        default: list[Projection] = [self.read_models]
+        if self.tree is not None:
+            default.append(self.tree)
+        self.projections: list[Projection] = projections or default
         self.batch_size = batch_size
         self.decoder = FastDecoder(app.mapper)
         self._stop = threading.Event()
@@ -75,10 +86,17 @@ class Runner:
         head = self.app.position()
         return {p.name: head - store.position(self.views, p.name) for p in self.projections}
 
-    def catch_up(self, *, until: int | None = None, progress: Progress | None = None) -> int:
-        """Apply every event not yet applied (up to `until`); return how many were read."""
+    def catch_up(
+        self,
+        *,
+        until: int | None = None,
+        progress: Progress | None = None,
+        only: Projection | None = None,
+    ) -> int:
+        """Apply every event not yet applied (up to `until`) to each projection (or `only`
+        one); return how many were read."""
         read = 0
-        for projection in self.projections:
+        for projection in self.projections if only is None else [only]:
             read += self._catch_up(projection, until, progress)
         return read
 
@@ -87,7 +105,7 @@ class Runner:
     ) -> int:
         """Apply windows of `batch_size` log positions, reading only the topics projected."""
         read = 0
-        topics = sorted(projection.topics)
+        topics = None if projection.topics is None else sorted(projection.topics)
         while True:
             start = store.position(self.views, projection.name)
             head = self.app.position() if until is None else min(until, self.app.position())
@@ -100,11 +118,14 @@ class Runner:
                 if not self._apply_window(projection, start, stop, topics):
                     continue  # another runner applied this window first
             read += stop - start
+            committed = getattr(projection, "committed", None)
+            if committed is not None:
+                committed()
             if progress is not None:
                 progress(stop - start, stop)
 
     def _apply_window(
-        self, projection: Projection, start: int, stop: int, topics: list[str]
+        self, projection: Projection, start: int, stop: int, topics: list[str] | None
     ) -> bool:
         """Read, decode and apply positions (start, stop] in one transaction.
 
@@ -113,7 +134,8 @@ class Runner:
         # Each event is decoded as the projection comes to it, and dropped once applied:
         # a window's decoded events are never all in memory at once, which costs more
         # (fresh memory for each window) than the decoding itself.
-        events = self.decoder.iter_rows(read_window(self.app.recorder, start, stop, topics))
+        rows = read_window(self.app.recorder, start, stop, topics)
+        events = rows if getattr(projection, "raw", False) else self.decoder.iter_rows(rows)
         try:
             with self.views.transaction() as cursor:
                 store.claim(self.views, cursor, projection.name, start)

@@ -121,6 +121,8 @@ QUERY_INDEXES = {
     "ON rm_timeline (officer_id, position)",
     "rm_changes_agency": "CREATE INDEX IF NOT EXISTS rm_changes_agency "
     "ON rm_changes (agency_code, seq)",
+    "rm_changes_certificate": "CREATE INDEX IF NOT EXISTS rm_changes_certificate "
+    "ON rm_changes (certificate_number, kind)",
 }
 INDEXES = [
     *QUERY_INDEXES.values(),

@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 
 from registry.application import Registry
+from registry.audit import checkpoints
 from registry.domain.commands import PublishKey, RetireKey
 from registry.domain.errors import RuleViolation
 from registry.domain.values import Actor, ActorRole
@@ -40,7 +41,11 @@ class Signing:
         self.runner = runner or Runner(app)
         self.keys = keys or KeyStore(app.settings.keys_folder())
         self.issuer = app.settings.issuer
+        self.origin = app.settings.origin()
         self._signers: dict[str, Signer] = {}
+        if self.runner.tree is not None:
+            # The tree's runner signs a checkpoint after each batch it applies.
+            self.runner.tree.after_batch = self.checkpoint
 
     # -------------------------------------------------------------------- keys
 
@@ -93,7 +98,7 @@ class Signing:
     def issue_token(self, number: str, *, now: datetime | None = None) -> str:
         """A signed token for a certificate in force today; refused for any other."""
         now = now or datetime.now(UTC)
-        self.runner.catch_up()
+        self.runner.catch_up(only=self.runner.read_models)
         today = self.app.clock()
         status = queries.certificate_status(self.runner.views, number, today)
         if not status.in_force or status.expires_on is None or status.issued_on is None:
@@ -116,13 +121,14 @@ class Signing:
             jti=uuid.uuid4().hex,
             idx=status.status_idx,
             uri=self.status_list_uri(),
+            log_position=queries.certification_position(self.runner.views, status.number),
         )
         return sign_token(claims, self.signer())
 
     def status_list(self, *, now: datetime | None = None) -> str:
         """The signed status list of every certificate as it stands today."""
         now = now or datetime.now(UTC)
-        self.runner.catch_up()
+        self.runner.catch_up(only=self.runner.read_models)
         values = queries.status_list_values(self.runner.views, self.app.clock())
         ttl = timedelta(seconds=self.app.policy.status_list_ttl_seconds)
         return sign_status_list(
@@ -134,3 +140,18 @@ class Signing:
             ttl=ttl,
             exp=now + ttl,
         )
+
+    # ------------------------------------------------------------- checkpoints
+
+    def checkpoint(self) -> checkpoints.Kept:
+        """Sign and keep a checkpoint of the log's Merkle tree as it stands (the tree as
+        projected: catch it up first for one of the whole log)."""
+        return checkpoints.make(self.runner.views, self.signer("checkpoint"), self.origin)
+
+    def log_keys(self) -> list[str]:
+        """The signed-note verifier keys of the published checkpoint keys, the one that
+        signs now first."""
+        keys = self.app.signing_keys("checkpoint")
+        active = keys.active if keys else None
+        published = sorted(self.published("checkpoint"), key=lambda k: k.kid != active)
+        return [checkpoints.log_key(self.origin, key) for key in published]

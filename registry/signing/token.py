@@ -27,12 +27,15 @@ def certificate_claims(
     jti: str,
     idx: int,
     uri: str,
+    log_position: int | None = None,
 ) -> dict[str, Any]:
     """The claims of a token for certificate `number` (the `sub`), as `verify_token` reads them.
 
     `iat` and `exp` are aware datetimes (stored as whole seconds since the epoch); the
     certificate's dates are ISO dates; `idx` and `uri` place it in the status list. A
-    `name` or `agency` of None is withheld: left out of the token.
+    `name` or `agency` of None is withheld: left out of the token. `log_position` is where
+    the event that issued or last renewed the certificate stands in the log, so that an
+    auditor can ask for the proof that the log's Merkle tree holds it.
     """
     if iat.utcoffset() is None or exp.utcoffset() is None:
         raise ValueError("iat and exp must be timezone-aware")
@@ -49,6 +52,7 @@ def certificate_claims(
         "exp": int(exp.timestamp()),
         "jti": jti,
         "status": {"status_list": {"idx": idx, "uri": uri}},
+        "log_position": log_position,
     }
     return {key: value for key, value in claims.items() if value is not None}
 

@@ -352,11 +352,17 @@ def test_projections_status_shows_the_lag_until_the_read_models_catch_up(cli, re
 
     assert behind == {
         "head": head,
-        "projections": [{"name": "read_models", "position": 0, "behind": head}],
+        "projections": [
+            {"name": "read_models", "position": 0, "behind": head},
+            {"name": "merkle_tree", "position": 0, "behind": head},
+        ],
     }
     row = next(line for line in shown.splitlines() if "read_models" in line)
     assert row.split() == ["read_models", "0", str(head)]
-    assert level["projections"] == [{"name": "read_models", "position": head, "behind": 0}]
+    assert level["projections"] == [
+        {"name": "read_models", "position": head, "behind": 0},
+        {"name": "merkle_tree", "position": head, "behind": 0},
+    ]
 
 
 def test_rebuild_shows_its_progress_and_a_summary_and_answers_the_same(cli, registry):

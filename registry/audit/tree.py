@@ -1,0 +1,206 @@
+"""The Merkle tree over the event log: a projection with tracking, and its proofs.
+
+Every stored event is a leaf, in log order (`registry.audit.leaf`). The projection
+keeps every complete node of the tree: leaves in `audit_leaves` (with the log
+position each one encodes) and the nodes above them in `audit_nodes`. A complete
+node never changes, so any proof for any past tree size is O(log n) rows read by
+their primary keys, however long the log. The tree's right edge is read back from
+those rows at the start of each batch; nothing is kept in memory between batches.
+
+Leaves and nodes are written in the same transaction as the tracked position, like
+the read models: exactly once, resumable after a crash at any point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from registry.audit import merkle
+from registry.audit.leaf import leaf_bytes
+from registry.projections import store
+from registry.projections.store import Views
+
+#: The tracking name of the tree projection.
+NAME = "merkle_tree"
+#: Most leaf hashes `leaves` answers at once.
+MAX_LEAVES = 1000
+
+_BYTES = {"sqlite": "BLOB", "postgres": "BYTEA"}
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS audit_leaves (
+        idx BIGINT PRIMARY KEY,
+        position BIGINT NOT NULL UNIQUE,
+        hash {bytes} NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS audit_nodes (
+        level SMALLINT NOT NULL,
+        idx BIGINT NOT NULL,
+        hash {bytes} NOT NULL,
+        PRIMARY KEY (level, idx)
+    )""",
+    """CREATE TABLE IF NOT EXISTS audit_checkpoints (
+        size BIGINT PRIMARY KEY,
+        root {bytes} NOT NULL,
+        note TEXT NOT NULL,
+        made_at TEXT NOT NULL
+    )""",
+)
+
+
+class TreeError(LookupError):
+    """A leaf, a size or a proof the tree cannot give (it says why)."""
+
+
+def create_tables(views: Views) -> None:
+    with views.transaction() as cursor:
+        for statement in TABLES:
+            cursor.execute(statement.format(bytes=_BYTES[views.dialect]))
+
+
+class MerkleTree:
+    """The projection that appends every stored event to the tree, in log order."""
+
+    name = NAME
+    #: Every topic: the tree covers the whole log.
+    topics = None
+    #: The runner hands this projection the stored rows as read, not decoded events.
+    raw = True
+
+    def __init__(self, views: Views) -> None:
+        self.views = views
+        create_tables(views)
+        #: Called after each batch is committed (signing a checkpoint), if set.
+        self.after_batch: Any = None
+
+    def apply(self, cursor: Any, rows: Iterable[tuple[int, Any, int, str, bytes]]) -> None:
+        size = _size(self.views, cursor)
+        frontier = merkle.Frontier.resume(size, lambda nodes: _fetch(self.views, cursor, nodes))
+        leaves: list[tuple[int, int, bytes]] = []
+        nodes: list[tuple[int, int, bytes]] = []
+        append = frontier.append
+        encode = leaf_bytes
+        hash_leaf = merkle.leaf_hash
+        for position, aggregate_id, version, topic, state in rows:
+            made = append(hash_leaf(encode(position, aggregate_id, version, topic, state)))
+            leaves.append((made[0][1], position, made[0][2]))
+            nodes.extend(made[1:])
+        store.insert_many(self.views, cursor, "audit_leaves", ("idx", "position", "hash"), leaves)
+        store.insert_many(self.views, cursor, "audit_nodes", ("level", "idx", "hash"), nodes)
+
+    def committed(self) -> None:
+        if self.after_batch is not None:
+            self.after_batch()
+
+    def forget(self) -> None:
+        """Nothing is cached between batches."""
+
+
+# ------------------------------------------------------------------ reading
+
+
+def size(views: Views) -> int:
+    """How many leaves the tree has."""
+    rows = store.query(views, "SELECT MAX(idx) AS last FROM audit_leaves")
+    last = rows[0]["last"]
+    return 0 if last is None else int(last) + 1
+
+
+def _size(views: Views, cursor: Any) -> int:
+    rows = store.fetch(views, cursor, "SELECT MAX(idx) AS last FROM audit_leaves")
+    last = rows[0]["last"]
+    return 0 if last is None else int(last) + 1
+
+
+def _fetch(
+    views: Views, cursor: Any | None, nodes: Sequence[merkle.Node]
+) -> dict[merkle.Node, bytes]:
+    """The hashes of complete nodes, read by primary key (in `cursor`'s transaction if given)."""
+    leaves = [idx for level, idx in nodes if level == 0]
+    inner = [(level, idx) for level, idx in nodes if level > 0]
+    found: dict[merkle.Node, bytes] = {}
+    statements: list[tuple[str, list[Any]]] = []
+    if leaves:
+        marks = ", ".join("?" * len(leaves))
+        statements.append(
+            (f"SELECT 0 AS level, idx, hash FROM audit_leaves WHERE idx IN ({marks})", leaves)
+        )
+    if inner:
+        where = " OR ".join("(level = ? AND idx = ?)" for _ in inner)
+        params = [value for node in inner for value in node]
+        statements.append((f"SELECT level, idx, hash FROM audit_nodes WHERE {where}", params))
+    for statement, params in statements:
+        rows = (
+            store.fetch(views, cursor, statement, params)
+            if cursor is not None
+            else store.query(views, statement, params)
+        )
+        for row in rows:
+            found[(int(row["level"]), int(row["idx"]))] = bytes(row["hash"])
+    missing = [node for node in nodes if node not in found]
+    if missing:
+        raise TreeError(f"the tree has no node {missing[0]}: it is missing rows")
+    return found
+
+
+def fetch(views: Views, nodes: Sequence[merkle.Node]) -> dict[merkle.Node, bytes]:
+    """The hashes of complete nodes (a `merkle.Fetch` over the stored tree)."""
+    return _fetch(views, None, nodes)
+
+
+def _within(views: Views, tree_size: int) -> None:
+    if tree_size < 0:
+        raise TreeError("a tree size is not negative")
+    have = size(views)
+    if tree_size > have:
+        raise TreeError(f"the tree has {have} leaves, not {tree_size}")
+
+
+def root(views: Views, tree_size: int) -> bytes:
+    _within(views, tree_size)
+    return merkle.root(tree_size, lambda nodes: fetch(views, nodes))
+
+
+def inclusion_proof(views: Views, index: int, tree_size: int) -> list[bytes]:
+    _within(views, tree_size)
+    if not 0 <= index < tree_size:
+        raise TreeError(f"leaf {index} is not in a tree of {tree_size} leaves")
+    return merkle.inclusion_proof(index, tree_size, lambda nodes: fetch(views, nodes))
+
+
+def consistency_proof(views: Views, first: int, second: int) -> list[bytes]:
+    _within(views, second)
+    if not 0 < first <= second:
+        raise TreeError(f"no consistency proof from a tree of {first} to one of {second}")
+    return merkle.consistency_proof(first, second, lambda nodes: fetch(views, nodes))
+
+
+def leaf_hashes(views: Views, start: int, end: int) -> list[bytes]:
+    """The leaf hashes [start, end), at most MAX_LEAVES of them."""
+    if not 0 <= start < end:
+        raise TreeError("a range of leaves needs 0 <= start < end")
+    if end - start > MAX_LEAVES:
+        raise TreeError(f"at most {MAX_LEAVES} leaves at once")
+    _within(views, end)
+    rows = store.query(
+        views, "SELECT hash FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end)
+    )
+    return [bytes(row["hash"]) for row in rows]
+
+
+def leaf_index(views: Views, position: int) -> int:
+    """The index of the leaf of the event at log `position`."""
+    rows = store.query(views, "SELECT idx FROM audit_leaves WHERE position = ?", (position,))
+    if not rows:
+        raise TreeError(f"no leaf for log position {position} (yet)")
+    return int(rows[0]["idx"])
+
+
+def stored_leaves(views: Views, start: int, end: int) -> list[tuple[int, int, bytes]]:
+    """(index, position, hash) of the stored leaves [start, end), for `audit verify`."""
+    rows = store.query(
+        views,
+        "SELECT idx, position, hash FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
+        (start, end),
+    )
+    return [(int(r["idx"]), int(r["position"]), bytes(r["hash"])) for r in rows]

@@ -1,0 +1,152 @@
+"""The tamper-evident history on the command line: `registry audit checkpoint | verify | log-key`.
+
+`verify` is the auditor's: it trusts nothing the database says about itself. It
+recomputes every leaf from the stored events, the root at every kept checkpoint,
+each checkpoint's signature (with a key the auditor holds, `--key`, or else the
+keys the log publishes) and the consistency of each checkpoint with the next.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+import typer
+
+from registry.audit.check import verify_log
+from registry.audit.note import NoteError, parse_verifier_key
+from registry.cli import view_output as show
+from registry.cli.core import EXIT_REFUSED, session
+from registry.cli.output import console, emit_json
+from registry.cli.views import _runner
+from registry.domain.errors import InvalidInput
+from registry.signing.service import Signing
+
+audit_app = typer.Typer(
+    help="The log's Merkle tree: signed checkpoints, and checking the whole history.",
+    no_args_is_help=True,
+)
+
+
+@audit_app.command("checkpoint")
+def checkpoint(ctx: typer.Context) -> None:
+    """Bring the tree up to the whole log, sign a checkpoint of it, keep it and print it."""
+    current = session(ctx)
+    app = current.registry
+    runner = _runner(app)
+    signing = Signing(app, runner)
+    signing.signer("checkpoint")  # made and published first (if new), so the tree covers it
+    assert runner.tree is not None
+    runner.catch_up(only=runner.tree)
+    kept = signing.checkpoint()
+    if current.json:
+        emit_json(
+            {
+                "size": kept.size,
+                "root": base64.b64encode(kept.root).decode(),
+                "note": kept.note,
+                "made_at": kept.made_at,
+            }
+        )
+    else:
+        typer.echo(kept.note, nl=False)
+
+
+@audit_app.command("log-key")
+def log_key(ctx: typer.Context) -> None:
+    """Print the checkpoint verifier keys (signed-note form), the one that signs now first."""
+    current = session(ctx)
+    keys = Signing(current.registry).log_keys()
+    if current.json:
+        emit_json({"keys": keys})
+    elif not keys:
+        console().print("no checkpoint key yet: `registry audit checkpoint` makes one")
+    else:
+        typer.echo("\n".join(keys))
+
+
+@audit_app.command("verify")
+def verify(
+    ctx: typer.Context,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            metavar="URL",
+            help="The database to check (default: the registry's own).",
+            show_default=False,
+        ),
+    ] = None,
+    key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key",
+            metavar="VERIFIER_KEY",
+            help="A checkpoint verifier key you hold (name+id+key; repeat for several). "
+            "Default: the keys the log itself publishes.",
+            show_default=False,
+        ),
+    ] = None,
+    signed_only: Annotated[
+        bool,
+        typer.Option(
+            "--signed-only",
+            help="Do not fail for events after the latest checkpoint (a live registry signs "
+            "the next one within seconds).",
+        ),
+    ] = False,
+) -> int:
+    """Recompute every leaf and the root at every checkpoint; check each checkpoint's
+    signature and its consistency with the next. Exit 0 only if all hold; otherwise
+    name the first leaf or checkpoint that fails and exit 1."""
+    current = session(ctx)
+    if database is not None:
+        current.close()
+        current.database = database
+    app = current.registry
+    origin = app.settings.origin()
+    runner = _runner(app)
+    signing = Signing(app, runner)
+    given = key is not None
+    try:
+        verifiers = [parse_verifier_key(k.strip()) for k in key] if key else []
+    except NoteError as e:
+        raise InvalidInput(f"--key: {e}") from None
+    if not given:
+        verifiers = [parse_verifier_key(text) for text in signing.log_keys()]
+    head = app.position()
+    with show.progress_bar("verifying", head) as progress:
+        report = verify_log(
+            app.recorder,
+            runner.views,
+            verifiers,
+            origin,
+            head=head,
+            progress=progress,
+            signed_only=signed_only,
+        )
+    source = "keys given" if given else "keys the log publishes"
+    if current.json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "leaves": report.leaves,
+                "checkpoints": report.checkpoints,
+                "failure": None
+                if report.ok
+                else {"where": report.failure.where, "message": report.failure.message},
+                "notes": report.notes,
+                "keys": source,
+            }
+        )
+    if report.failure is not None:
+        typer.echo(f"error: audit failed at {report.failure}", err=True)
+        return EXIT_REFUSED
+    if not current.json:
+        for note in report.notes:
+            console().print(f"note: {note}")
+        console().print(
+            f"verified: {report.leaves} events, {report.checkpoints} signed checkpoints "
+            f"({source}), each consistent with the next"
+        )
+    return 0
