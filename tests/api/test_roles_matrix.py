@@ -406,6 +406,18 @@ SPECS: dict[tuple[str, str], Spec] = {
         lambda w: Call("GET", "/.well-known/jwks.json"), UNSCOPED
     ),
     ("GET", "/v1/status-lists/{id}"): read(lambda w: Call("GET", "/v1/status-lists/1"), UNSCOPED),
+    # the tamper-evident history
+    ("GET", "/v1/audit/checkpoint"): read(lambda w: Call("GET", "/v1/audit/checkpoint"), UNSCOPED),
+    ("GET", "/v1/audit/log-key"): read(lambda w: Call("GET", "/v1/audit/log-key"), UNSCOPED),
+    ("GET", "/v1/audit/leaves"): read(
+        lambda w: Call("GET", "/v1/audit/leaves", params={"start": 0, "end": 2}), UNSCOPED
+    ),
+    ("GET", "/v1/audit/inclusion"): read(
+        lambda w: Call("GET", "/v1/audit/inclusion", params={"index": 0}), UNSCOPED
+    ),
+    ("GET", "/v1/audit/consistency"): read(
+        lambda w: Call("GET", "/v1/audit/consistency", params={"first": 1}), UNSCOPED
+    ),
 }
 
 
