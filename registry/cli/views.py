@@ -37,6 +37,7 @@ from registry.projections.rebuild import rebuild as rebuild_read_models
 from registry.projections.rebuild import replay_as_recorded
 from registry.projections.runner import Runner
 from registry.projections.store import Views
+from registry.signing.service import Signing
 from registry.storage import describe, persistence_env
 
 projections_app = typer.Typer(
@@ -169,9 +170,11 @@ def run(
         ),
     ] = 1.0,
 ) -> None:
-    """Keep the read models in step with the log until interrupted (Ctrl-C stops cleanly)."""
+    """Keep the read models and the Merkle tree in step with the log until interrupted
+    (Ctrl-C stops cleanly); a signed checkpoint of the tree after each batch."""
     current = session(ctx)
     runner = _runner(current.registry)
+    Signing(current.registry, runner)  # it signs a checkpoint after each batch of the tree
     if not current.json:
         where = describe(current.registry.settings.database)
         typer.echo(f"projections running on {where}; Ctrl-C to stop", err=True)

@@ -11,10 +11,10 @@ from itertools import pairwise
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from registry.audit.note import Checkpoint, verifier_key
 
 from registry.audit import checkpoints, merkle, tree
 from registry.audit.leaf import leaf_bytes
+from registry.audit.note import Checkpoint, verifier_key
 from registry.audit.verifier import AuditError, check_consistency, check_inclusion
 from registry.projections.decode import read_window
 from registry.projections.runner import Runner

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import eventsourcing.domain
 import pytest
 
 from registry.application import Registry
+from registry.audit import checkpoints
 from registry.config import Settings
 from registry.domain import commands as c
 from registry.projections.runner import Runner
@@ -403,9 +405,16 @@ def test_help_and_bad_options_of_the_new_commands_never_open_the_database(tmp_pa
 RUN = [sys.executable, "-m", "registry.cli", "projections", "run", "--poll", "0.1"]
 
 
-def test_projections_run_follows_the_log_until_ctrl_c_stops_it_cleanly(database_url, registry):
+def test_projections_run_follows_the_log_until_ctrl_c_stops_it_cleanly(
+    database_url, registry, tmp_path
+):
     number = certified(registry)
-    env = {**os.environ, "REGISTRY_DATABASE": database_url, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "REGISTRY_DATABASE": database_url,
+        "PYTHONPATH": str(ROOT),
+        "REGISTRY_KEY_DIR": str(tmp_path / "keys"),
+    }
     process = subprocess.Popen(
         RUN, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -414,6 +423,13 @@ def test_projections_run_follows_the_log_until_ctrl_c_stops_it_cleanly(database_
         assert runner.wait_for(registry.position(), timeout=30), "it never caught up"
         suspend(registry, number)  # recorded while it runs: it follows
         assert runner.wait_for(registry.position(), timeout=30), "it stopped following"
+        # ... and signs a checkpoint of the Merkle tree of the whole log.
+        deadline = time.monotonic() + 30
+        while (kept := checkpoints.latest_kept(runner.views)) is None or (
+            kept.size < registry.position()
+        ):
+            assert time.monotonic() < deadline, "no checkpoint of the whole log"
+            time.sleep(0.1)
         process.send_signal(2)  # SIGINT, as Ctrl-C sends
         out, err = process.communicate(timeout=30)
     finally:
