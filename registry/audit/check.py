@@ -23,7 +23,7 @@ from itertools import pairwise
 from registry.audit import checkpoints, merkle, tree
 from registry.audit.leaf import LeafError, leaf_bytes
 from registry.audit.note import NoteError, Verifier, open_checkpoint
-from registry.projections.decode import read_window
+from registry.projections.decode import lowest_position, read_window
 from registry.projections.store import Views
 
 #: Log positions read at once.
@@ -98,7 +98,10 @@ def _verify(
     due = iter(kept)  # checkpoints by size: each is checked when the leaves reach it
     pending = next(due)
     frontier = merkle.Frontier()
-    start = 0
+    # From the lowest position stored, not from 1: a row put below the first by hand
+    # would otherwise never be read.
+    lowest = lowest_position(recorder)
+    start = 0 if lowest is None else min(0, lowest - 1)
     while start < head:
         stop = min(start + WINDOW, head)
         rows = read_window(recorder, start, stop)
@@ -154,7 +157,13 @@ def _verify(
     latest = kept[-1].size
     if size > latest:
         tail = f"leaf {latest}"
-        message = f"{size - latest} events after the latest checkpoint are in no signed checkpoint"
+        count = size - latest
+        events = (
+            "1 event after the latest checkpoint is"
+            if count == 1
+            else (f"{count} events after the latest checkpoint are")
+        )
+        message = f"{events} in no signed checkpoint"
         if not signed_only:
             raise Failed(tail, message)
         report.notes.append(f"{tail}: {message}")

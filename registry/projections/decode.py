@@ -71,6 +71,29 @@ def read_window(
     return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications]
 
 
+def lowest_position(recorder: Any) -> int | None:
+    """The lowest log position stored (1 in a log only the application wrote; a row put
+    below it by hand is found here, though no window from 0 reads it)."""
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT MIN(rowid) FROM {recorder.events_table_name}")
+            row = cursor.fetchone()
+        return None if row[0] is None else int(row[0])
+    if isinstance(recorder, PostgresApplicationRecorder):
+        statement = SQL("SELECT MIN(notification_id) FROM {schema}.{table}").format(
+            schema=Identifier(recorder.datastore.schema),
+            table=Identifier(recorder.events_table_name),
+        )
+        with (
+            recorder.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row) as cursor,
+        ):
+            cursor.execute(statement)
+            row = cursor.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+    raise TypeError("the lowest position is read from SQLite or PostgreSQL")
+
+
 class FastDecoder:
     """Notification -> domain event, equal to `mapper.to_domain_event` for our events."""
 

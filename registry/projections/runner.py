@@ -94,11 +94,19 @@ class Runner:
         only: Projection | None = None,
     ) -> int:
         """Apply every event not yet applied (up to `until`) to each projection (or `only`
-        one); return how many were read."""
-        read = 0
-        for projection in self.projections if only is None else [only]:
-            read += self._catch_up(projection, until, progress)
-        return read
+        one); return how many were read.
+
+        Passes are repeated until one reads nothing: what a projection's `committed` hook
+        records (the checkpoint key, made on first use) is then applied by all of them.
+        """
+        total = 0
+        while True:
+            read = 0
+            for projection in self.projections if only is None else [only]:
+                read += self._catch_up(projection, until, progress)
+            total += read
+            if not read:
+                return total
 
     def _catch_up(
         self, projection: Projection, until: int | None, progress: Progress | None
