@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from registry.audit import tree
 from registry.audit.note import (
     Checkpoint,
-    Verifier,
-    parse_verifier_key,
     sign_checkpoint,
     verifier_key,
 )
@@ -45,10 +44,6 @@ def log_key(origin: str, key: PublicKey) -> str:
     return verifier_key(origin, raw_key(key))
 
 
-def verifier(origin: str, key: PublicKey) -> Verifier:
-    return parse_verifier_key(log_key(origin, key))
-
-
 def make(views: Views, signer: Signer, origin: str, *, now: datetime | None = None) -> Kept:
     """Sign and keep a checkpoint of the tree as it stands now, unless one of that size is
     kept already; return the checkpoint kept for that size."""
@@ -74,11 +69,8 @@ def make(views: Views, signer: Signer, origin: str, *, now: datetime | None = No
     return kept
 
 
-def _kept(rows: list[dict[str, object]]) -> list[Kept]:
-    return [
-        Kept(int(r["size"]), bytes(r["root"]), str(r["note"]), str(r["made_at"]))  # type: ignore[arg-type, call-overload]
-        for r in rows
-    ]
+def _kept(rows: list[dict[str, Any]]) -> list[Kept]:
+    return [Kept(int(r["size"]), bytes(r["root"]), str(r["note"]), str(r["made_at"])) for r in rows]
 
 
 def latest_kept(views: Views) -> Kept | None:
