@@ -7,10 +7,14 @@ from __future__ import annotations
 import base64
 import random
 import threading
+import uuid
 from itertools import pairwise
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.persistence import StoredEvent
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry.audit import checkpoints, merkle, tree
 from registry.audit.leaf import leaf_bytes
@@ -176,3 +180,70 @@ def test_a_token_names_its_event_and_a_third_party_proves_it_in_the_log(signing)
     )
     with pytest.raises(AuditError, match="does not verify"):
         check_inclusion(latest.note, stranger, leaf_hash=leaf, index=index, proof=proof)
+
+
+# --------------------------------------------------------------- property tests
+
+
+def synthetic_log(app, leaves: int, seed: int) -> None:
+    """`leaves` stored events of random sizes, written straight through the recorder."""
+    rng = random.Random(seed)
+    events = []
+    for n in range(leaves):
+        body = rng.randbytes(rng.randint(0, 40)).hex()
+        state = (
+            b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-01T00:00:%02d.%06d+00:00"},'
+            % (n % 60, rng.randrange(10**6))
+            + b'"body":"%s"}' % body.encode()
+        )
+        events.append(StoredEvent(uuid.UUID(int=rng.getrandbits(128)), 1, "bench:Event", state))
+    for start in range(0, leaves, 97):
+        app.recorder.insert_events(events[start : start + 97])
+
+
+def test_every_proof_the_stored_tree_gives_verifies_and_no_bit_can_change(make_registry):
+    app = make_registry()
+    synthetic_log(app, 300, seed=11)
+    runner = Runner(app, batch_size=37)
+    runner.catch_up(only=runner.tree)
+    views = runner.views
+
+    @settings(max_examples=80, deadline=None)
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        size = data.draw(st.integers(1, 300), label="tree size")
+        index = data.draw(st.integers(0, size - 1), label="leaf")
+        first = data.draw(st.integers(1, size), label="earlier size")
+        root, earlier = tree.root(views, size), tree.root(views, first)
+        leaf = tree.leaf_hashes(views, index, index + 1)[0]
+        inclusion = tree.inclusion_proof(views, index, size)
+        consistency = tree.consistency_proof(views, first, size)
+        merkle.verify_inclusion(index, size, leaf, inclusion, root)
+        merkle.verify_consistency(first, size, earlier, root, consistency)
+
+        bit = data.draw(st.integers(0, 255), label="bit")
+
+        def flipped(value: bytes) -> bytes:
+            at = bit // 8
+            return value[:at] + bytes([value[at] ^ (1 << bit % 8)]) + value[at + 1 :]
+
+        with pytest.raises(merkle.ProofError):
+            merkle.verify_inclusion(index, size, flipped(leaf), inclusion, root)
+        with pytest.raises(merkle.ProofError):
+            merkle.verify_inclusion(index, size, leaf, inclusion, flipped(root))
+        if inclusion:
+            k = data.draw(st.integers(0, len(inclusion) - 1), label="proof hash")
+            bent = [*inclusion[:k], flipped(inclusion[k]), *inclusion[k + 1 :]]
+            with pytest.raises(merkle.ProofError):
+                merkle.verify_inclusion(index, size, leaf, bent, root)
+        if consistency:
+            k = data.draw(st.integers(0, len(consistency) - 1), label="proof hash")
+            bent = [*consistency[:k], flipped(consistency[k]), *consistency[k + 1 :]]
+            with pytest.raises(merkle.ProofError):
+                merkle.verify_consistency(first, size, earlier, root, bent)
+        if first < size:
+            with pytest.raises(merkle.ProofError):
+                merkle.verify_consistency(first, size, flipped(earlier), root, consistency)
+
+    check()
+    assert stored_nodes(runner) == reference(app).nodes
