@@ -24,6 +24,7 @@ from registry.audit import checkpoints, merkle, tree
 from registry.audit.leaf import LeafError, leaf_bytes
 from registry.audit.note import NoteError, Verifier, open_checkpoint
 from registry.projections.decode import lowest_position, read_window
+from registry.projections.runner import no_gc_pauses
 from registry.projections.store import Views
 
 #: Log positions read at once.
@@ -72,7 +73,10 @@ def verify_log(
     """
     report = Report()
     try:
-        _verify(recorder, views, verifiers, origin, head, progress, signed_only, report)
+        # The collector would scan and rescan for nothing: every row and leaf is freed by
+        # reference counting as soon as it is hashed.
+        with no_gc_pauses():
+            _verify(recorder, views, verifiers, origin, head, progress, signed_only, report)
     except Failed as failure:
         report.failure = failure
     return report

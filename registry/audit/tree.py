@@ -13,23 +13,29 @@ the read models: exactly once, resumable after a crash at any point.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from registry.audit import merkle
 from registry.audit.leaf import leaf_bytes
 from registry.projections import store
 from registry.projections.store import Views
 
+T = TypeVar("T")
 #: The tracking name of the tree projection.
 NAME = "merkle_tree"
 #: Most leaf hashes `leaves` answers at once.
 MAX_LEAVES = 1000
 
-_BYTES = {"sqlite": "BLOB", "postgres": "BYTEA"}
+#: Per dialect: the hash type, the leaf index as key (SQLite's rowid itself), and the
+#: nodes' table kept as its primary key's B-tree alone on SQLite.
+_TYPES = {
+    "sqlite": {"bytes": "BLOB", "index_key": "INTEGER PRIMARY KEY", "nodes_table": "WITHOUT ROWID"},
+    "postgres": {"bytes": "BYTEA", "index_key": "BIGINT PRIMARY KEY", "nodes_table": ""},
+}
 TABLES = (
     """CREATE TABLE IF NOT EXISTS audit_leaves (
-        idx BIGINT PRIMARY KEY,
+        idx {index_key},
         position BIGINT NOT NULL UNIQUE,
         hash {bytes} NOT NULL
     )""",
@@ -38,7 +44,7 @@ TABLES = (
         idx BIGINT NOT NULL,
         hash {bytes} NOT NULL,
         PRIMARY KEY (level, idx)
-    )""",
+    ) {nodes_table}""",
     """CREATE TABLE IF NOT EXISTS audit_checkpoints (
         size BIGINT PRIMARY KEY,
         root {bytes} NOT NULL,
@@ -55,7 +61,7 @@ class TreeError(LookupError):
 def create_tables(views: Views) -> None:
     with views.transaction() as cursor:
         for statement in TABLES:
-            cursor.execute(statement.format(bytes=_BYTES[views.dialect]))
+            cursor.execute(statement.format(**_TYPES[views.dialect]))
 
 
 class MerkleTree:
@@ -115,32 +121,38 @@ def _size(views: Views, cursor: Any) -> int:
 def _fetch(
     views: Views, cursor: Any | None, nodes: Sequence[merkle.Node]
 ) -> dict[merkle.Node, bytes]:
-    """The hashes of complete nodes, read by primary key (in `cursor`'s transaction if given)."""
+    """The hashes of complete nodes, read by primary key in one statement (in `cursor`'s
+    transaction if given)."""
+    if not nodes:
+        return {}
     leaves = [idx for level, idx in nodes if level == 0]
     inner = [(level, idx) for level, idx in nodes if level > 0]
-    found: dict[merkle.Node, bytes] = {}
-    statements: list[tuple[str, list[Any]]] = []
+    parts: list[str] = []
+    params: list[Any] = []
     if leaves:
-        marks = ", ".join("?" * len(leaves))
-        statements.append(
-            (f"SELECT 0 AS level, idx, hash FROM audit_leaves WHERE idx IN ({marks})", leaves)
+        parts.append(
+            f"SELECT 0 AS level, idx, hash FROM audit_leaves WHERE idx IN ({_marks(leaves)})"
         )
+        params.extend(leaves)
     if inner:
         where = " OR ".join("(level = ? AND idx = ?)" for _ in inner)
-        params = [value for node in inner for value in node]
-        statements.append((f"SELECT level, idx, hash FROM audit_nodes WHERE {where}", params))
-    for statement, params in statements:
-        rows = (
-            store.fetch(views, cursor, statement, params)
-            if cursor is not None
-            else store.query(views, statement, params)
-        )
-        for row in rows:
-            found[(int(row["level"]), int(row["idx"]))] = bytes(row["hash"])
+        parts.append(f"SELECT level, idx, hash FROM audit_nodes WHERE {where}")
+        params.extend(value for node in inner for value in node)
+    statement = " UNION ALL ".join(parts)
+    rows = (
+        store.fetch(views, cursor, statement, params)
+        if cursor is not None
+        else store.query(views, statement, params)
+    )
+    found = {(int(row["level"]), int(row["idx"])): bytes(row["hash"]) for row in rows}
     missing = [node for node in nodes if node not in found]
     if missing:
         raise TreeError(f"the tree has no node {missing[0]}: it is missing rows")
     return found
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def fetch(views: Views, nodes: Sequence[merkle.Node]) -> dict[merkle.Node, bytes]:
@@ -148,31 +160,35 @@ def fetch(views: Views, nodes: Sequence[merkle.Node]) -> dict[merkle.Node, bytes
     return _fetch(views, None, nodes)
 
 
-def _within(views: Views, tree_size: int) -> None:
+def _from_tree(views: Views, tree_size: int, make: Callable[[merkle.Fetch], T]) -> T:
+    """What `make` computes from the stored nodes of a tree of `tree_size` leaves; a size
+    the tree has not reached is refused (found by a missing node: no query is spent on
+    the tree's size when it has them)."""
     if tree_size < 0:
         raise TreeError("a tree size is not negative")
-    have = size(views)
-    if tree_size > have:
-        raise TreeError(f"the tree has {have} leaves, not {tree_size}")
+    try:
+        return make(lambda nodes: fetch(views, nodes))
+    except TreeError:
+        have = size(views)
+        if tree_size > have:
+            raise TreeError(f"the tree has {have} leaves, not {tree_size}") from None
+        raise
 
 
 def root(views: Views, tree_size: int) -> bytes:
-    _within(views, tree_size)
-    return merkle.root(tree_size, lambda nodes: fetch(views, nodes))
+    return _from_tree(views, tree_size, lambda get: merkle.root(tree_size, get))
 
 
 def inclusion_proof(views: Views, index: int, tree_size: int) -> list[bytes]:
-    _within(views, tree_size)
     if not 0 <= index < tree_size:
         raise TreeError(f"leaf {index} is not in a tree of {tree_size} leaves")
-    return merkle.inclusion_proof(index, tree_size, lambda nodes: fetch(views, nodes))
+    return _from_tree(views, tree_size, lambda get: merkle.inclusion_proof(index, tree_size, get))
 
 
 def consistency_proof(views: Views, first: int, second: int) -> list[bytes]:
-    _within(views, second)
     if not 0 < first <= second:
         raise TreeError(f"no consistency proof from a tree of {first} to one of {second}")
-    return merkle.consistency_proof(first, second, lambda nodes: fetch(views, nodes))
+    return _from_tree(views, second, lambda get: merkle.consistency_proof(first, second, get))
 
 
 def leaf_hashes(views: Views, start: int, end: int) -> list[bytes]:
@@ -181,10 +197,11 @@ def leaf_hashes(views: Views, start: int, end: int) -> list[bytes]:
         raise TreeError("a range of leaves needs 0 <= start < end")
     if end - start > MAX_LEAVES:
         raise TreeError(f"at most {MAX_LEAVES} leaves at once")
-    _within(views, end)
     rows = store.query(
         views, "SELECT hash FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end)
     )
+    if len(rows) < end - start:
+        raise TreeError(f"the tree has {size(views)} leaves, not {end}")
     return [bytes(row["hash"]) for row in rows]
 
 

@@ -120,7 +120,7 @@ class Runner:
             if start >= head:
                 return read
             stop = min(start + self.batch_size, head)
-            with _no_gc_pauses():
+            with no_gc_pauses():
                 # The window's notifications and events are freed (by reference counting)
                 # when this call returns, before the collector is switched back on.
                 if not self._apply_window(projection, start, stop, topics):
@@ -242,8 +242,9 @@ def _closed(listener: psycopg.Connection[Any] | None) -> None:
 
 
 @contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """Hold off the cyclic garbage collector while one window is decoded and applied.
+def no_gc_pauses() -> Iterator[None]:
+    """Hold off the cyclic garbage collector while one window is decoded and applied
+    (or while `registry audit verify` hashes the log).
 
     A window allocates tens of thousands of short-lived objects beside a large cache
     of long-lived aggregates, so the collector would run again and again, scanning the
