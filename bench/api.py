@@ -55,7 +55,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.read_models import fresh_database
+from bench.common import fresh_database, source
 from bench.synthetic import generate
 from registry.access import ApiKeys
 from registry.application import BatchItem, Registry
@@ -401,21 +401,6 @@ def run(backend: str, args: argparse.Namespace) -> list[Row]:
             )
         rows.append(Row("POST /v1/officers/{id}/certifications (1 at a time)", **timed))
         return rows
-
-
-def source() -> str:
-    """Where the servers' code comes from: this tree, its commit and whether `registry/`
-    has changes not committed (figures should be of committed code)."""
-    git = ["git", "-C", str(ROOT)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    if head.returncode != 0:
-        return f"{ROOT} (not a git checkout)"
-    dirty = subprocess.run(
-        [*git, "status", "--porcelain", "--", "registry"], capture_output=True, text=True
-    ).stdout.strip()
-    return f"{ROOT} at {head.stdout.strip()}" + (
-        ", with changes not committed in registry/" if dirty else ""
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

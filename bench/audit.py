@@ -49,11 +49,9 @@ import pstats
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -66,6 +64,7 @@ from eventsourcing.persistence import StoredEvent
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import fresh_database, source
 from bench.synthetic import generate
 from registry.application import Registry
 from registry.audit import checkpoints, merkle, tree
@@ -81,10 +80,6 @@ from registry.signing.keys import KeyStore
 from registry.signing.service import Signing
 from registry.storage import persistence_env
 
-ROOT = Path(__file__).resolve().parents[1]
-POSTGRES = os.environ.get(
-    "REGISTRY_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 TODAY = date(2026, 11, 26)
 #: Stored events per `insert_events` call (PostgreSQL saves hang above ~9,000 of them).
 INSERT_BATCH = {"sqlite": 10_000, "postgres": 2_000}
@@ -94,27 +89,6 @@ FILL_CHUNK = 250_000
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-@contextmanager
-def fresh_database(backend: str, folder: Path) -> Iterator[str]:
-    """An empty database: a SQLite file in `folder`, or a new PostgreSQL database."""
-    name = f"bench_audit_{uuid.uuid4().hex[:10]}"
-    if backend == "sqlite":
-        path = folder / f"{name}.db"
-        try:
-            yield f"sqlite:///{path}"
-        finally:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{POSTGRES.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def registry(url: str, keys: Path) -> Registry:
@@ -584,19 +558,6 @@ def rows_of(r: dict[str, Any], args: argparse.Namespace) -> list[tuple[str, str]
         (f"audit verify with {r['fine_checkpoints']:,} checkpoints", f"{r['fine_verify_s']:.2f} s"),
         ("  each more batch+checkpoint: make / verify, ms", f"{per_make:.2f} / {per_verify:.3f}"),
     ]
-
-
-def source() -> str:
-    git = ["git", "-C", str(ROOT)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    if head.returncode != 0:
-        return f"{ROOT} (not a git checkout)"
-    dirty = subprocess.run(
-        [*git, "status", "--porcelain", "--", "registry"], capture_output=True, text=True
-    ).stdout.strip()
-    return f"{ROOT} at {head.stdout.strip()}" + (
-        ", with changes not committed in registry/" if dirty else ""
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

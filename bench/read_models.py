@@ -13,22 +13,16 @@ in the same run, on the same log:
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import fresh_database
 from bench.synthetic import generate
 from registry.application import Registry
 from registry.config import Settings
@@ -37,26 +31,7 @@ from registry.projections.rebuild import rebuild
 from registry.projections.runner import Runner
 
 PAGE = 1000
-POSTGRES = os.environ.get(
-    "REGISTRY_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 TODAY = date(2026, 11, 26)
-
-
-@contextmanager
-def fresh_database(backend: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.db"
-        return
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{POSTGRES.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def bare_read_and_decode(app: Registry) -> tuple[int, float]:
