@@ -119,6 +119,10 @@ def test_a_later_checkpoint_is_proved_consistent_with_an_earlier_one(api: Api) -
     assert check_consistency(older_note, newer_note, key, proof=path) == (older, newer)
     with pytest.raises(AuditError):
         check_consistency(older_note, newer_note, key, proof=path[:-1])
+    # Every checkpoint is kept: the older one is still there, word for word.
+    kept = api.client().get("/v1/audit/checkpoint", params={"size": older.size})
+    assert kept.status_code == 200 and kept.text == older_note
+    assert "immutable" in kept.headers["cache-control"]
     # Without `second`, the proof is to the latest checkpoint.
     latest = get(api, "/v1/audit/consistency", first=older.size)
     assert latest["second"] >= newer.size
@@ -158,6 +162,8 @@ def test_the_proofs_show_hashes_and_never_what_happened(api: Api) -> None:
         ("/v1/audit/consistency", {"first": 5, "second": 4}, 422),
         ("/v1/audit/consistency", {"first": 1, "second": 10**8}, 404),
         ("/v1/audit/consistency", {}, 422),
+        ("/v1/audit/checkpoint", {"size": 10**8}, 404),
+        ("/v1/audit/checkpoint", {"size": -1}, 422),
     ],
 )
 def test_what_the_tree_cannot_prove_is_a_problem_not_an_error(

@@ -70,12 +70,25 @@ def _latest_size(services: Services) -> int:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}}}},
 )
-def latest_checkpoint(services: Svc) -> PlainTextResponse:
-    """The latest signed checkpoint (C2SP tlog-checkpoint in a signed note), as text."""
-    latest = checkpoints.latest_kept(services.views)
-    if latest is None:
-        raise NotFound("no checkpoint has been signed yet")
-    return PlainTextResponse(latest.note, headers={"Cache-Control": "no-cache"})
+def checkpoint(
+    services: Svc,
+    size: Annotated[
+        int | None,
+        Query(ge=0, le=LIMIT, description="The tree size of a kept checkpoint (default: latest)."),
+    ] = None,
+) -> PlainTextResponse:
+    """The latest signed checkpoint (C2SP tlog-checkpoint in a signed note), as text; or,
+    with `size`, the one kept for that tree size (every checkpoint signed is kept, so an
+    auditor can check any two for consistency)."""
+    if size is None:
+        kept = checkpoints.latest_kept(services.views)
+        if kept is None:
+            raise NotFound("no checkpoint has been signed yet")
+        return PlainTextResponse(kept.note, headers={"Cache-Control": "no-cache"})
+    kept = checkpoints.at_size(services.views, size)
+    if kept is None:
+        raise NotFound(f"no checkpoint is kept for a tree of {size} leaves")
+    return PlainTextResponse(kept.note, headers={"Cache-Control": "max-age=86400, immutable"})
 
 
 @router.get("/log-key", dependencies=[allow(*EVERYONE)], response_class=PlainTextResponse)
