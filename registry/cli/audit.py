@@ -18,7 +18,7 @@ from registry.audit.note import NoteError, parse_verifier_key
 from registry.cli import view_output as show
 from registry.cli.core import EXIT_REFUSED, session
 from registry.cli.output import console, emit_json
-from registry.cli.views import _runner
+from registry.cli.views import projection_runner
 from registry.domain.errors import InvalidInput
 from registry.signing.service import Signing
 
@@ -33,7 +33,7 @@ def checkpoint(ctx: typer.Context) -> None:
     """Bring the tree up to the whole log, sign a checkpoint of it, keep it and print it."""
     current = session(ctx)
     app = current.registry
-    runner = _runner(app)
+    runner = projection_runner(app)
     signing = Signing(app, runner)
     signing.signer("checkpoint")  # made and published first (if new), so the tree covers it
     assert runner.tree is not None
@@ -100,20 +100,19 @@ def verify(
     signature and its consistency with the next. Exit 0 only if all hold; otherwise
     name the first leaf or checkpoint that fails and exit 1."""
     current = session(ctx)
+    given = key is not None
+    try:  # the keys are checked before the database is opened
+        verifiers = [parse_verifier_key(k.strip()) for k in key] if key else []
+    except NoteError as e:
+        raise InvalidInput(f"--key: {e}") from None
     if database is not None:
         current.close()
         current.database = database
     app = current.registry
     origin = app.settings.origin()
-    runner = _runner(app)
-    signing = Signing(app, runner)
-    given = key is not None
-    try:
-        verifiers = [parse_verifier_key(k.strip()) for k in key] if key else []
-    except NoteError as e:
-        raise InvalidInput(f"--key: {e}") from None
+    runner = projection_runner(app)
     if not given:
-        verifiers = [parse_verifier_key(text) for text in signing.log_keys()]
+        verifiers = [parse_verifier_key(text) for text in Signing(app, runner).log_keys()]
     head = app.position()
     with show.progress_bar("verifying", head) as progress:
         report = verify_log(
@@ -145,8 +144,13 @@ def verify(
     if not current.json:
         for note in report.notes:
             console().print(f"note: {note}")
+        checkpoints = (
+            "1 signed checkpoint"
+            if report.checkpoints == 1
+            else (f"{report.checkpoints} signed checkpoints")
+        )
         console().print(
-            f"verified: {report.leaves} events, {report.checkpoints} signed checkpoints "
-            f"({source}), each consistent with the next"
+            f"verified: {report.leaves} events, {checkpoints} ({source}), "
+            "each consistent with the next"
         )
     return 0

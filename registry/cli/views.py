@@ -54,7 +54,7 @@ AnswerOn = Annotated[
 ]
 
 
-def _runner(app: Registry) -> Runner:
+def projection_runner(app: Registry) -> Runner:
     """The projection runner of a registry whose log is kept in a database."""
     if app.env.get("PERSISTENCE_MODULE") not in DATABASES:
         raise InvalidInput("read models need a SQLite or PostgreSQL database, not memory://")
@@ -65,7 +65,7 @@ def _caught_up(ctx: typer.Context) -> tuple[Session, Registry, Views]:
     """The session, its registry, and read models that include every recorded event."""
     current = session(ctx)
     app = current.registry
-    runner = _runner(app)
+    runner = projection_runner(app)
     runner.catch_up()
     return current, app, runner.views
 
@@ -173,7 +173,7 @@ def run(
     """Keep the read models and the Merkle tree in step with the log until interrupted
     (Ctrl-C stops cleanly); a signed checkpoint of the tree after each batch."""
     current = session(ctx)
-    runner = _runner(current.registry)
+    runner = projection_runner(current.registry)
     Signing(current.registry, runner)  # it signs a checkpoint after each batch of the tree
     if not current.json:
         where = describe(current.registry.settings.database)
@@ -210,7 +210,7 @@ def rebuild(ctx: typer.Context) -> None:
     """Drop every read model and apply the whole log again, from the first event."""
     current = session(ctx)
     app = current.registry
-    runner = _runner(app)
+    runner = projection_runner(app)
     started = time.perf_counter()
     with show.progress_bar("rebuilding", app.position()) as progress:
         events = rebuild_read_models(app, progress=progress)
@@ -222,7 +222,7 @@ def rebuild(ctx: typer.Context) -> None:
 def status(ctx: typer.Context) -> None:
     """Show each projection's log position and how far behind the log it is."""
     current = session(ctx)
-    runner = _runner(current.registry)
+    runner = projection_runner(current.registry)
     head = current.registry.position()
     positions = {name: head - behind for name, behind in runner.lag().items()}
     show.projection_status(head, positions, as_json=current.json)
