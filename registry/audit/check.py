@@ -92,15 +92,17 @@ def _verify(
     signed_only: bool,
     report: Report,
 ) -> None:
-    kept = checkpoints.kept(views)
-    report.checkpoints = len(kept)
-    if not kept:
+    # The checkpoints are read a page at a time, once for each pass over them.
+    latest: checkpoints.Kept | None = None
+    for latest in checkpoints.each_kept(views):
+        _check_signature(latest, verifiers, origin)
+        report.checkpoints += 1
+    if latest is None:
         raise Failed("the log", "no checkpoint is kept: nothing vouches for it")
-    for checkpoint in kept:
-        _check_signature(checkpoint, verifiers, origin)
 
-    due = iter(kept)  # checkpoints by size: each is checked when the leaves reach it
-    pending = next(due)
+    # The later passes stop at the latest checked: a live registry may sign more meanwhile.
+    due = checkpoints.each_kept(views, latest.size)  # each checked when the leaves reach it
+    pending = next(due, None)
     frontier = merkle.Frontier()
     # From the lowest position stored, not from 1: a row put below the first by hand
     # would otherwise never be read.
@@ -158,20 +160,17 @@ def _verify(
             f"leaf {size} (log position {extra[0][1]})",
             "the tree holds this leaf but the log no longer has its event",
         )
-    latest = kept[-1].size
-    if size > latest:
-        tail = f"leaf {latest}"
-        count = size - latest
-        events = (
-            "1 event after the latest checkpoint is"
-            if count == 1
-            else (f"{count} events after the latest checkpoint are")
-        )
+    if size > latest.size:
+        tail = f"leaf {latest.size}"
+        count = size - latest.size
+        events = f"{count} events after the latest checkpoint are"
+        if count == 1:
+            events = "1 event after the latest checkpoint is"
         message = f"{events} in no signed checkpoint"
         if not signed_only:
             raise Failed(tail, message)
         report.notes.append(f"{tail}: {message}")
-    for older, newer in pairwise(kept):
+    for older, newer in pairwise(checkpoints.each_kept(views, latest.size)):
         if older.size == 0:
             continue
         try:

@@ -8,6 +8,7 @@ keys). One is made after each batch the tree projection applies and on demand
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -85,4 +86,21 @@ def at_size(views: Views, size: int) -> Kept | None:
 
 def kept(views: Views) -> list[Kept]:
     """Every kept checkpoint, smallest tree first."""
-    return _kept(store.query(views, "SELECT * FROM audit_checkpoints ORDER BY size"))
+    return list(each_kept(views))
+
+
+def each_kept(views: Views, upto: int | None = None, page: int = 1000) -> Iterator[Kept]:
+    """Every kept checkpoint (of `upto` leaves at most), smallest tree first, read a page
+    at a time (a long-lived registry keeps one per batch its runner applied: many)."""
+    after = -1
+    last = 2**62 if upto is None else upto
+    while True:
+        rows = store.query(
+            views,
+            "SELECT * FROM audit_checkpoints WHERE size > ? AND size <= ? ORDER BY size LIMIT ?",
+            (after, last, page),
+        )
+        yield from _kept(rows)
+        if len(rows) < page:
+            return
+        after = int(rows[-1]["size"])

@@ -131,6 +131,8 @@ def test_a_checkpoint_is_signed_after_each_batch_and_each_is_kept(signing):
     batches = -(-app.position() // runner.batch_size)
     assert len(kept) >= batches > 3
     assert kept[-1].size == app.position() == tree.size(runner.views)
+    assert list(checkpoints.each_kept(runner.views, page=2)) == kept  # read page by page
+    assert list(checkpoints.each_kept(runner.views, kept[2].size, page=2)) == kept[:3]
     [key] = signing.log_keys()
     assert key.startswith(f"{signing.origin}+")
     expected = reference(app)
