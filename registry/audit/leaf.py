@@ -29,8 +29,8 @@ import orjson
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_HEAD = struct.Struct(">QH")
-_MIDDLE = struct.Struct(">QH")
+#: A number (position or version) and the length of the text after it.
+_NUMBER_AND_LENGTH = struct.Struct(">QH")
 _STATE = struct.Struct(">I")
 _TIME = struct.Struct(">q")
 #: How every stored state begins: its recorded time comes first.
@@ -51,9 +51,9 @@ def leaf_bytes(position: int, aggregate_id: Any, version: int, topic: str, state
         state = bytes(state)
         return b"".join(
             (
-                _HEAD.pack(position, len(ident)),
+                _NUMBER_AND_LENGTH.pack(position, len(ident)),
                 ident,
-                _MIDDLE.pack(version, len(name)),
+                _NUMBER_AND_LENGTH.pack(version, len(name)),
                 name,
                 _STATE.pack(len(state)),
                 state,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import orjson
 from eventsourcing.persistence import StoredEvent
 
 from registry.application import Registry
+from registry.audit.leaf import recorded_at
 from registry.config import Settings
 from registry.domain.errors import Conflict
 from registry.projections import store
@@ -64,7 +64,7 @@ def replay_as_recorded(
             batch = app.recorder.select_notifications(start=start, limit=COPY_BATCH)
             if not batch:
                 break
-            keep = [n for n in batch if _recorded_at(n.state) <= cutoff]
+            keep = [n for n in batch if recorded_at(n.state) <= cutoff]
             skipped += len(batch) - len(keep)
             scratch.recorder.insert_events(
                 [
@@ -84,7 +84,3 @@ def replay_as_recorded(
     finally:
         scratch.close()
 
-
-def _recorded_at(state: bytes) -> datetime:
-    """When an event was recorded, read from its stored state without decoding the rest."""
-    return datetime.fromisoformat(orjson.loads(state)["timestamp"]["_data_"])
