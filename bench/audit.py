@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import hashlib
 import io
 import os
@@ -52,8 +51,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -75,7 +73,7 @@ from registry.config import Settings
 from registry.projections import store
 from registry.projections.decode import read_window
 from registry.projections.rebuild import rebuild
-from registry.projections.runner import BATCH_SIZE, Runner
+from registry.projections.runner import BATCH_SIZE, Runner, no_gc_pauses
 from registry.signing.keys import KeyStore
 from registry.signing.service import Signing
 from registry.storage import persistence_env
@@ -93,18 +91,6 @@ def log(message: str) -> None:
 
 def registry(url: str, keys: Path) -> Registry:
     return Registry(Settings(database=url, key_dir=str(keys)), clock=lambda: TODAY)
-
-
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """The bare loops run with the cyclic collector off, as the runner's windows do."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def load() -> str:
@@ -270,7 +256,7 @@ def bare_pass(app: Registry, window: int) -> tuple[float, float, float, list[byt
     read_s = encode_s = hash_s = 0.0
     hashes: list[bytes] = []
     sha256 = hashlib.sha256
-    with no_gc():
+    with no_gc_pauses():  # as the runner's windows do
         for start in range(0, head, window):
             t0 = time.perf_counter()
             rows = read_window(app.recorder, start, min(start + window, head))
@@ -421,7 +407,7 @@ def fill_tree(views: store.Views, size: int, wanted: set[int]) -> tuple[float, d
         leaves: list[tuple[int, int, bytes]] = []
         nodes: list[tuple[int, int, bytes]] = []
         append = frontier.append
-        with no_gc():
+        with no_gc_pauses():  # as the runner's windows do
             for i in range(start, min(start + FILL_CHUNK, size)):
                 made = append(synthetic_leaf(i))
                 leaves.append((i, i + 1, made[0][2]))
