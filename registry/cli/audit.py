@@ -142,6 +142,11 @@ def verify(
         typer.echo(f"error: audit failed at {report.failure}", err=True)
         return EXIT_REFUSED
     if not current.json:
+        if not given:
+            report.notes.append(
+                "checked with the keys the log itself publishes, which whoever can rewrite "
+                "the database can replace: pass --key with a key you hold apart"
+            )
         for note in report.notes:
             console().print(f"note: {note}")
         checkpoints = (

@@ -188,6 +188,7 @@ def built(database_url, make_registry, tmp_path) -> Built:
     clean = verify(url, keys)
     assert clean.code == 0 and clean.errors == [], clean
     assert "verified: 55 events, 2 signed checkpoints" in clean.out
+    assert "pass --key with a key you hold apart" in clean.out  # no key was given
     return Built(url, keys, positions, [first, second], key)
 
 
@@ -204,6 +205,7 @@ def test_a_registry_with_several_checkpoints_verifies_with_the_key_the_auditor_h
     verdict = verify(built.url, built.keys, "--key", built.key)
     assert verdict.code == 0 and verdict.errors == [], verdict
     assert "verified: 76 events, 5 signed checkpoints (keys given)" in verdict.out
+    assert "hold apart" not in verdict.out  # the auditor's own key: no warning
 
 
 def test_a_malformed_key_is_invalid_input(built):
