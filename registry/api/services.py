@@ -29,17 +29,15 @@ PATIENCE = 10.0
 
 
 class LockedRunner(Runner):
-    """A runner several threads of one process may drive: one catch-up of each projection
-    at a time. A request waiting for the read models never waits for the Merkle tree (nor
-    for the checkpoint signed after its batch)."""
+    """A runner several threads of one process may drive: one catch-up at a time."""
 
     def __init__(self, app: Registry, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
-        self._locks = {projection.name: threading.Lock() for projection in self.projections}
+        self._lock = threading.Lock()
 
-    def _catch_up(self, projection: Any, until: int | None, progress: Any) -> int:
-        with self._locks[projection.name]:
-            return super()._catch_up(projection, until, progress)
+    def catch_up(self, *, until: int | None = None, progress: Any = None, only: Any = None) -> int:
+        with self._lock:
+            return super().catch_up(until=until, progress=progress, only=only)
 
 
 class Services:
