@@ -18,7 +18,7 @@ from fastapi import Request
 from registry.access import ApiKeys
 from registry.application import Registry
 from registry.config import Settings
-from registry.projections.runner import Runner
+from registry.projections.runner import Projection, Runner
 from registry.projections.store import Views
 from registry.signing.service import Signing
 from registry.storage import DATABASE_ERRORS
@@ -35,7 +35,9 @@ class LockedRunner(Runner):
         super().__init__(app, **kwargs)
         self._lock = threading.Lock()
 
-    def catch_up(self, *, until: int | None = None, progress: Any = None, only: Any = None) -> int:
+    def catch_up(
+        self, *, until: int | None = None, progress: Any = None, only: Projection | None = None
+    ) -> int:
         with self._lock:
             return super().catch_up(until=until, progress=progress, only=only)
 

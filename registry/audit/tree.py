@@ -80,8 +80,9 @@ class MerkleTree:
         self.after_batch: Any = None
 
     def apply(self, cursor: Any, rows: Iterable[tuple[int, Any, int, str, bytes]]) -> None:
-        size = _size(self.views, cursor)
-        frontier = merkle.Frontier.resume(size, lambda nodes: _fetch(self.views, cursor, nodes))
+        frontier = merkle.Frontier.resume(
+            size(self.views, cursor), lambda nodes: _fetch(self.views, cursor, nodes)
+        )
         leaves: list[tuple[int, int, bytes]] = []
         nodes: list[tuple[int, int, bytes]] = []
         append = frontier.append
@@ -105,17 +106,19 @@ class MerkleTree:
 # ------------------------------------------------------------------ reading
 
 
-def size(views: Views) -> int:
-    """How many leaves the tree has."""
-    rows = store.query(views, "SELECT MAX(idx) AS last FROM audit_leaves")
-    last = rows[0]["last"]
+def size(views: Views, cursor: Any | None = None) -> int:
+    """How many leaves the tree has (as `cursor`'s transaction sees it, if given)."""
+    last = _read(views, cursor, "SELECT MAX(idx) AS last FROM audit_leaves")[0]["last"]
     return 0 if last is None else int(last) + 1
 
 
-def _size(views: Views, cursor: Any) -> int:
-    rows = store.fetch(views, cursor, "SELECT MAX(idx) AS last FROM audit_leaves")
-    last = rows[0]["last"]
-    return 0 if last is None else int(last) + 1
+def _read(
+    views: Views, cursor: Any | None, statement: str, params: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
+    """Rows read in `cursor`'s transaction if given, else by a statement on its own."""
+    if cursor is not None:
+        return store.fetch(views, cursor, statement, params)
+    return store.query(views, statement, params)
 
 
 def _fetch(
@@ -139,11 +142,7 @@ def _fetch(
         parts.append(f"SELECT level, idx, hash FROM audit_nodes WHERE {where}")
         params.extend(value for node in inner for value in node)
     statement = " UNION ALL ".join(parts)
-    rows = (
-        store.fetch(views, cursor, statement, params)
-        if cursor is not None
-        else store.query(views, statement, params)
-    )
+    rows = _read(views, cursor, statement, params)
     found = {(int(row["level"]), int(row["idx"])): bytes(row["hash"]) for row in rows}
     missing = [node for node in nodes if node not in found]
     if missing:

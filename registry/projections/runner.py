@@ -96,16 +96,20 @@ class Runner:
         """Apply every event not yet applied (up to `until`) to each projection (or `only`
         one); return how many were read.
 
-        Passes are repeated until one reads nothing: what a projection's `committed` hook
-        records (the checkpoint key, made on first use) is then applied by all of them.
+        With several projections, passes are repeated until one reads nothing: what a
+        later projection's `committed` hook records (the checkpoint key, made on first use)
+        is then applied by the earlier ones too. One projection catches up in one pass (it
+        looks at the head after each window), so a command waiting for the read models
+        pays for no second look.
         """
+        projections = self.projections if only is None else [only]
         total = 0
         while True:
             read = 0
-            for projection in self.projections if only is None else [only]:
+            for projection in projections:
                 read += self._catch_up(projection, until, progress)
             total += read
-            if not read:
+            if not read or len(projections) == 1:
                 return total
 
     def _catch_up(
