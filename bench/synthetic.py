@@ -9,11 +9,13 @@ year), 10,000 officers enrolled over ten years, and about 300,000 events. Office
 agencies and events grow with the scale: `--scale 100` gives 1,000,000 officers.
 
 Every event comes from the domain model's own methods (see `synthetic_career.py`),
-so every rule of the program holds; the events are saved with `Registry.save` in
-batches of many officers per transaction, not one command per transaction. Officers
-are generated and saved one batch at a time and then forgotten, so memory stays flat
-at any scale. The same seed gives the same state (ids, numbers, dates, everything but
-the moments of recording, which are the real clock's).
+so every rule of the program holds. Each event is stamped with when it was recorded:
+office hours on the day it was taken down, never before it took effect. Officers are
+generated one batch at a time, staged in batches of many officers per transaction and
+then forgotten, so memory stays flat at any scale; at the end every event goes into
+the log in the order it was recorded (`synthetic_log.py`), interleaved across officers
+day by day as a registry in use for ten years would hold them. The same seed gives
+the same state: ids, numbers, dates and moments of recording.
 
 `generate()` is for other benchmarks; `--check` (or `synthetic_check.check()`) reads a
 sample of officers back through `Registry.status()` and `history()` and re-checks the
@@ -40,7 +42,8 @@ from eventsourcing.domain import Aggregate
 
 from bench.synthetic_career import Career
 from bench.synthetic_check import check
-from bench.synthetic_world import REGIONS, build_world
+from bench.synthetic_log import Staging
+from bench.synthetic_world import REGIONS, build_world, stamp_by_effective_date
 from registry.application import Registry
 from registry.config import Settings
 from registry.domain.errors import InvalidInput
@@ -127,28 +130,35 @@ def generate(
             )
         started = time.perf_counter()
         world = build_world(seed=seed, scale=scale, today=today, policy=app.policy)
+        zone = app.settings.zone()
         by_type: Counter[str] = Counter()
         facts: Counter[str] = Counter()
-        organisations = world.aggregates()
-        while organisations:
-            _save(app, organisations[:1000], by_type)
-            del organisations[:1000]
-        with _progress(progress, officers) as advance:
-            pending: list[Aggregate] = []
-            pending_events = 0
-            for n in range(officers):
-                career = Career(world, n)
-                # The officer and the index records it claimed, saved together as the
-                # registry saves them.
-                aggregates = career.live()
-                pending += aggregates
-                pending_events += sum(len(a.pending_events) for a in aggregates)
-                facts.update(career.stats)
-                last = n + 1 == officers
-                if last or (n + 1) % batch == 0 or pending_events >= MAX_EVENTS_PER_SAVE:
-                    _save(app, pending, by_type)
-                    pending, pending_events = [], 0
-                    advance(n + 1, by_type.total())
+        staging = Staging(app)
+        try:
+            organisations = world.aggregates()
+            stamp_by_effective_date(organisations, seed, zone)
+            while organisations:
+                staging.save(organisations[:1000], by_type)
+                del organisations[:1000]
+            with _progress(progress, officers) as advance:
+                pending: list[Aggregate] = []
+                pending_events = 0
+                for n in range(officers):
+                    career = Career(world, n, zone)
+                    # The officer and the index records it claimed, saved together as the
+                    # registry saves them.
+                    aggregates = career.live()
+                    pending += aggregates
+                    pending_events += sum(len(a.pending_events) for a in aggregates)
+                    facts.update(career.stats)
+                    last = n + 1 == officers
+                    if last or (n + 1) % batch == 0 or pending_events >= MAX_EVENTS_PER_SAVE:
+                        staging.save(pending, by_type)
+                        pending, pending_events = [], 0
+                        advance(n + 1, by_type.total())
+            staging.release()
+        finally:
+            staging.drop()
         seconds = time.perf_counter() - started
     finally:
         app.close()
@@ -168,12 +178,6 @@ def generate(
         events_by_type=dict(sorted(by_type.items())),
         facts=dict(sorted(facts.items())),
     )
-
-
-def _save(app: Registry, aggregates: list[Aggregate], by_type: Counter[str]) -> None:
-    """Save many aggregates in one transaction and count what was written."""
-    for recording in app.save(*aggregates):
-        by_type[type(recording.domain_event).__qualname__] += 1
 
 
 @contextmanager

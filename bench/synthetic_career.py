@@ -20,13 +20,13 @@ import math
 import random
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from bench.synthetic_world import IN_HOUSE_ACADEMY, AcademyPlan, AgencyPlan, World
+from bench.synthetic_world import IN_HOUSE_ACADEMY, AcademyPlan, AgencyPlan, Stamper, World
 from registry.application import parse
 from registry.domain import commands as c
 from registry.domain import rules
@@ -115,9 +115,14 @@ def office_work(action: Action) -> Action:
 class Career:
     """The life of the `n`-th synthetic officer, from enrolment to `today`."""
 
-    def __init__(self, world: World, n: int) -> None:
+    def __init__(self, world: World, n: int, zone: tzinfo = UTC) -> None:
         self.world = world
         self.n = n
+        #: Stamps the events with when they were recorded (a generator of its own, so the
+        #: career itself is the same whatever the time zone).
+        self.stamper = Stamper(random.Random(f"{world.seed}:recorded:{n}"), zone)
+        #: How many events of each of `aggregates` are stamped.
+        self._stamped: list[int] = []
         self.policy = world.policy
         self.today = world.today
         self.rng = random.Random(f"{world.seed}:officer:{n}")
@@ -135,12 +140,22 @@ class Career:
     # ----------------------------------------------------------------- running
 
     def live(self) -> list[Aggregate]:
-        """Run the career; return the officer and the index records it claimed."""
-        self._enrol()
+        """Run the career; return the officer and the index records it claimed, each event
+        stamped with when it was recorded: office hours on the day its action was taken."""
+        self._stamp(self._enrol())
         while self.queue:
             day, _, action, args = heapq.heappop(self.queue)
             action(day, *args)
+            self._stamp(day)
         return self.aggregates
+
+    def _stamp(self, day: date) -> None:
+        """Stamp the events the last action recorded."""
+        self._stamped += [0] * (len(self.aggregates) - len(self._stamped))
+        for i, aggregate in enumerate(self.aggregates):
+            events = aggregate.pending_events
+            self.stamper.stamp(events[self._stamped[i] :], day)
+            self._stamped[i] = len(events)
 
     def at(self, day: date, action: Action, *args: Any) -> None:
         """Schedule `action` on `day` (office work: the next working day), unless after today."""
@@ -161,7 +176,8 @@ class Career:
 
     # --------------------------------------------------------------- enrolment
 
-    def _enrol(self) -> None:
+    def _enrol(self) -> date:
+        """Enrol the officer; return the day."""
         r, w = self.rng, self.world
         self.role = (
             OfficerRole.TELECOMMUNICATOR
@@ -217,6 +233,7 @@ class Career:
             self.at(day + self.days(60, 1000), self.dispatcher_course, 0)
         if r.random() < 0.004:
             self.at(day + self.days(30, 2000), self.withhold, True)
+        return day
 
     # ------------------------------------------------------- the ordinary year
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import bisect
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 
@@ -215,6 +217,46 @@ CERTIFICATES_PER_OFFICER = 8
 
 def _weights(agencies: list[AgencyPlan], rng: random.Random) -> list[float]:
     return [rng.uniform(*TIERS[plan.tier][1]) for plan in agencies]
+
+
+#: When the registry's users record what happened: in office hours, local time.
+OFFICE_OPENS = time(8)
+OFFICE_SECONDS = 9 * 3600
+
+
+class Stamper:
+    """Stamps one record's events with the moments they were recorded: a time in office
+    hours on the day each was taken down (never before the day it takes effect), always
+    after the record's event before it, as the registry's clock would have stamped them."""
+
+    def __init__(self, rng: random.Random, zone: tzinfo) -> None:
+        self.rng = rng
+        self.zone = zone
+        self.last: datetime | None = None
+
+    def stamp(self, events: Iterable[Any], day: date) -> None:
+        rng = self.rng
+        for event in events:
+            on = max(day, getattr(event, "effective_on", day))
+            opened = datetime.combine(on, OFFICE_OPENS, self.zone)
+            later = timedelta(
+                seconds=rng.randrange(OFFICE_SECONDS), microseconds=rng.randrange(10**6)
+            )
+            when = (opened + later).astimezone(UTC)
+            if self.last is not None and when <= self.last:
+                when = self.last + timedelta(
+                    seconds=rng.randint(20, 900), microseconds=rng.randrange(10**6)
+                )
+            # Events are frozen: the stamp is set as the library sets it, at creation.
+            object.__setattr__(event, "timestamp", when)
+            self.last = when
+
+
+def stamp_by_effective_date(aggregates: Iterable[Aggregate], seed: int, zone: tzinfo) -> None:
+    """Stamp the events of the agencies and academies: each recorded on its effective date."""
+    for aggregate in aggregates:
+        stamper = Stamper(random.Random(f"{seed}:recorded:{aggregate.id}"), zone)
+        stamper.stamp(aggregate.pending_events, date.min)
 
 
 def build_world(*, seed: int, scale: float, today: date, policy: Policy) -> World:

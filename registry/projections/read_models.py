@@ -15,10 +15,11 @@ change feed of the agencies concerned.
 
 from __future__ import annotations
 
+import heapq
 import inspect
 import json
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -81,6 +82,10 @@ TIMELINE_COLUMNS = (
 )
 #: Timeline rows written at a time within a batch.
 TIMELINE_CHUNK = 2000
+#: Officers held (touched, rows not yet written) before a batch writes their rows.
+FLUSH_OFFICERS = 20_000
+#: Why a lapse is in the change feed.
+NOT_RENEWED = "not renewed by its expiry date"
 PLACEMENT_COLUMNS = ("officer_id", "from_on", "until_on", "agency_code", "district", "shift")
 STATUS_INDEX_COLUMNS = ("number", "idx")
 #: Statuses on the expiry date under which there is no lapse to report: a revoked or
@@ -232,8 +237,7 @@ class ReadModels:
             timestamp = state["timestamp"]
             day = min(timestamp.astimezone(zone).date(), clock())
             if swept is None or day > swept:
-                self._flush(cursor, pending)
-                self.sweep(cursor, day)
+                self.sweep(cursor, day, pending)
                 swept = self._swept_through
             plan = _PLANS.get(event.__class__) or _plan(event.__class__)
             kind = plan.kind
@@ -264,8 +268,15 @@ class ReadModels:
                     method(officer, *args)
                     officer._version = version
                     officer._modified_on = timestamp
-            if entry is None or entry[0] is not officer:
+            if entry is None:
                 entry = touched[key] = (officer, str(originator_id))
+                # From now until the flush, its expiries are swept from the aggregate.
+                pending.ids[entry[1]] = key
+                pending.queue_expiries(key, officer)
+            elif entry[0] is not officer:
+                entry = touched[key] = (officer, entry[1])
+            if kind is not _OTHER:
+                pending.queue_expiries(key, officer)
             if kind is _ISSUE:
                 # Status-list entries are given out in log order, so rebuilds give the same.
                 pending.indexes.append((event.number, next_idx))
@@ -294,16 +305,31 @@ class ReadModels:
                 # the memory of one chunk serves the next.
                 store.insert_many(self.views, cursor, "rm_timeline", TIMELINE_COLUMNS, timeline)
                 timeline.clear()
+                if len(touched) >= FLUSH_OFFICERS:
+                    self._flush(cursor, pending)
         self._flush(cursor, pending)
 
     def _flush(self, cursor: Any, pending: _Pending) -> None:
         views = self.views
-        store.insert_many(views, cursor, "rm_status_index", STATUS_INDEX_COLUMNS, pending.indexes)
+        self._write_indexes(cursor, pending)
         store.insert_many(views, cursor, "rm_timeline", TIMELINE_COLUMNS, pending.timeline)
         store.insert_many(views, cursor, "rm_changes", CHANGE_COLUMNS, pending.changes)
         self._write_officers(cursor, pending.officers.values())
+        store.execute_many(
+            views,
+            cursor,
+            "UPDATE rm_certificates SET expiry_noted = ? WHERE number = ?",
+            [(noted, number) for number, noted in pending.noted.items()],
+        )
         self._remember(pending.officers)
         pending.clear()
+
+    def _write_indexes(self, cursor: Any, pending: _Pending) -> None:
+        """Write the status-list entries given out (before the certificates that use them)."""
+        store.insert_many(
+            self.views, cursor, "rm_status_index", STATUS_INDEX_COLUMNS, pending.indexes
+        )
+        pending.indexes.clear()
 
     # ----------------------------------------------------------------- agencies
 
@@ -418,46 +444,68 @@ class ReadModels:
 
     # ------------------------------------------------------------------ expiry
 
-    def sweep(self, cursor: Any, today: date) -> int:
+    def sweep(self, cursor: Any, today: date, pending: _Pending) -> int:
         """Add an 'expired' change for each certificate whose expiry date has passed.
 
         Expiry is not an event: it happens when a date passes. Each expiry is noted
         once, when the log first reaches a day on or after it (the first event recorded
         that day), so the change feed is a function of the log alone and a rebuild
-        gives exactly the same entries.
+        gives exactly the same entries. The certificates of officers whose rows are
+        written (not pending) are found in rm_certificates; those of officers the batch
+        has touched, from their aggregates, as their rows would be written. A sweep's
+        lapses are ordered by expiry date and number.
         """
-        due = store.fetch(
-            self.views,
-            cursor,
-            "SELECT c.number, c.officer_id, c.expires_on, c.timeline, p.agency_code "
-            "FROM rm_certificates c LEFT JOIN rm_placements p ON p.officer_id = c.officer_id "
-            "AND p.from_on <= c.expires_on AND (p.until_on IS NULL OR p.until_on > c.expires_on) "
-            "WHERE c.expires_on IS NOT NULL AND c.expires_on <= ? "
-            "AND (c.expiry_noted IS NULL OR c.expiry_noted < c.expires_on)",
-            (today.isoformat(),),
-        )
-        rows = [
-            (
-                None,
-                row["agency_code"],
-                row["number"],
-                row["officer_id"],
-                "expired",
-                row["expires_on"],
-                None,
-                "not renewed by its expiry date",
-            )
-            for row in due
-            if status_on(json.loads(row["timeline"]), date.fromisoformat(row["expires_on"]))[0]
-            not in NO_LAPSE
-        ]
-        store.execute_many(self.views, cursor, INSERT_CHANGE, rows)
+        lapses: list[tuple[Any, ...]] = []
+        written: list[tuple[str]] = []
+        stale: dict[int, tuple[Officer, str]] = {}
+        for row in store.fetch(self.views, cursor, DUE, (today.isoformat(),)):
+            key = pending.ids.get(row["officer_id"])
+            if key is not None:
+                # Its row is out of date (swept below, from the aggregate): written again
+                # now, so that the next sweeps do not read it again and again.
+                stale[key] = pending.officers[key]
+                continue
+            written.append((row["number"],))
+            timeline = json.loads(row["timeline"])
+            if status_on(timeline, date.fromisoformat(row["expires_on"]))[0] not in NO_LAPSE:
+                lapses.append(
+                    _lapse(row["agency_code"], row["number"], row["officer_id"], row["expires_on"])
+                )
         store.execute_many(
             self.views,
             cursor,
             "UPDATE rm_certificates SET expiry_noted = expires_on WHERE number = ?",
-            [(row["number"],) for row in due],
+            written,
         )
+        if stale:
+            self._write_indexes(cursor, pending)
+            self._write_officers(cursor, stale.values())
+        # Noted in their rows at once too (the rows of certificates issued in this batch
+        # are not there yet: the flush notes those), so the query above skips them.
+        noted_now: list[tuple[str, str]] = []
+        for officer, officer_id, number, expires_on in pending.due(today):
+            noted = pending.noted.get(number) or self._noted(cursor, number)
+            if noted is not None and noted >= expires_on:
+                continue
+            pending.noted[number] = expires_on
+            noted_now.append((expires_on, number))
+            on = date.fromisoformat(expires_on)
+            if status_on(certificate_timeline(officer, number), on)[0] in NO_LAPSE:
+                continue
+            agencies = [
+                agency
+                for since, until, agency, _, _ in officer_placements(officer)
+                if since <= expires_on and (until is None or until > expires_on)
+            ]
+            lapses += [_lapse(a, number, officer_id, expires_on) for a in agencies or [None]]
+        store.execute_many(
+            self.views,
+            cursor,
+            "UPDATE rm_certificates SET expiry_noted = ? WHERE number = ?",
+            noted_now,
+        )
+        lapses.sort(key=lambda r: (r[5], r[2], r[1] or ""))
+        pending.changes.extend(lapses)
         if self._swept_through is None or today > self._swept_through:
             self._swept_through = today
             store.execute(
@@ -467,7 +515,17 @@ class ReadModels:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (today.isoformat(),),
             )
-        return len(rows)
+        return len(lapses)
+
+    def _noted(self, cursor: Any, number: str) -> str | None:
+        """The expiry date last noted for a certificate, as its row says."""
+        rows = store.fetch(
+            self.views,
+            cursor,
+            "SELECT expiry_noted FROM rm_certificates WHERE number = ?",
+            (number,),
+        )
+        return rows[0]["expiry_noted"] if rows else None
 
     def _load_swept_through(self, cursor: Any) -> date | None:
         """The last day swept, as recorded with the rows (so a restart sweeps no earlier)."""
@@ -478,20 +536,71 @@ class ReadModels:
 
 
 class _Pending:
-    """Rows of a batch not yet written."""
+    """Rows of a batch not yet written, and what the sweeps need to know of them."""
 
     def __init__(self) -> None:
         #: Officers touched, by their id's integer: (officer, id as text).
         self.officers: dict[int, tuple[Officer, str]] = {}
+        #: Their keys by their ids as text.
+        self.ids: dict[str, int] = {}
         self.timeline: list[tuple[Any, ...]] = []
         self.changes: list[tuple[Any, ...]] = []
         self.indexes: list[tuple[str, int]] = []
+        #: (expiry date, number, officer key) of their certificates, soonest first; an
+        #: entry may be out of date (the certificate renewed since): `due` checks it.
+        self.expiries: list[tuple[str, str, int]] = []
+        self._queued: set[tuple[str, str]] = set()
+        #: Expiry dates noted by sweeps for their certificates (written with the rows).
+        self.noted: dict[str, str] = {}
+
+    def queue_expiries(self, key: int, officer: Officer) -> None:
+        """Queue the expiry of each of an officer's certificates for the sweeps."""
+        for number, cert in officer.certificates.items():
+            expires_on = cert.expires_on()
+            if expires_on is None or cert.issued() is None:
+                continue
+            entry = (expires_on.isoformat(), number)
+            if entry not in self._queued:
+                self._queued.add(entry)
+                heapq.heappush(self.expiries, (*entry, key))
+
+    def due(self, today: date) -> Iterator[tuple[Officer, str, str, str]]:
+        """(officer, id, number, expiry date) of each certificate of theirs whose expiry
+        date is on or before `today`, as it stands now."""
+        day = today.isoformat()
+        expiries = self.expiries
+        while expiries and expiries[0][0] <= day:
+            expires_on, number, key = heapq.heappop(expiries)
+            self._queued.discard((expires_on, number))
+            officer, officer_id = self.officers[key]
+            cert = officer.certificates.get(number)
+            current = cert.expires_on() if cert is not None and cert.issued() else None
+            if current is not None and current.isoformat() == expires_on:
+                yield officer, officer_id, number, expires_on
 
     def clear(self) -> None:
         self.officers.clear()
+        self.ids.clear()
         self.indexes.clear()
         self.timeline.clear()
         self.changes.clear()
+        self.expiries.clear()
+        self._queued.clear()
+        self.noted.clear()
+
+
+#: Certificates whose expiry date has come (by the date given) and is not noted yet.
+DUE = (
+    "SELECT c.number, c.officer_id, c.expires_on, c.timeline, p.agency_code "
+    "FROM rm_certificates c LEFT JOIN rm_placements p ON p.officer_id = c.officer_id "
+    "AND p.from_on <= c.expires_on AND (p.until_on IS NULL OR p.until_on > c.expires_on) "
+    "WHERE c.expires_on <= ? AND (c.expiry_noted IS NULL OR c.expiry_noted < c.expires_on)"
+)
+
+
+def _lapse(agency: str | None, number: str, officer_id: str, expires_on: str) -> tuple[Any, ...]:
+    """A change-feed row for a certificate not renewed by its expiry date."""
+    return (None, agency, number, officer_id, "expired", expires_on, None, NOT_RENEWED)
 
 
 UPSERT_OFFICER = (
