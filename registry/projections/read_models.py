@@ -19,7 +19,7 @@ import heapq
 import inspect
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -106,6 +106,24 @@ CERTIFICATE_CHANGES = {
     Officer.CertificateRenewed: "renewed",
 }
 
+#: Which of an officer's rows besides its own (which holds its version, so every event
+#: changes it) an event can change: (placements, certificates). A placement comes from
+#: employment and assignments; a certificate row from the certificate's actions, the POST
+#: statuses (its timeline) and the trainings (CE hours). Events not named here: both.
+#: tests/integration/test_read_models.py checks each claim against full rewrites.
+ROWS_CHANGED: dict[type, tuple[bool, bool]] = {
+    Officer.TrainingRecorded: (False, True),
+    Officer.ExamRecorded: (False, False),
+    Officer.PostStatusChanged: (False, True),
+    Officer.Assigned: (True, False),
+    Officer.Separated: (True, False),
+    Officer.Joined: (True, False),
+    Officer.CertificateIssued: (False, True),
+    Officer.CertificateRenewed: (False, True),
+    Officer.CertificateActionRecorded: (False, True),
+    Officer.WithheldChanged: (False, False),
+}
+
 # What the apply loop needs to know about an event's class, found once per class.
 _AGENCY, _MOVE, _ISSUE, _CHANGE, _OTHER = "agency", "move", "issue", "change", "other"
 
@@ -113,7 +131,7 @@ _AGENCY, _MOVE, _ISSUE, _CHANGE, _OTHER = "agency", "move", "issue", "change", "
 class _Plan:
     """How the apply loop treats events of one class."""
 
-    __slots__ = ("kind", "method", "name", "params")
+    __slots__ = ("certificates", "kind", "method", "name", "params", "placements")
 
     def __init__(self, cls: type) -> None:
         if issubclass(cls, Agency.Registered | Agency.Updated):
@@ -128,6 +146,7 @@ class _Plan:
             self.kind = _OTHER
         self.name = cls.__name__
         self.method, self.params = _decorated_method(cls)
+        self.placements, self.certificates = ROWS_CHANGED.get(cls, (True, True))
 
 
 _PLANS: dict[type, _Plan] = {}
@@ -208,11 +227,15 @@ class ReadModels:
         self.zone = app.settings.zone()
         #: Officers as the rows stand, least recently touched first, by their id's integer.
         self._officers: OrderedDict[int, Officer] = OrderedDict()
+        #: The placement rows last written for officers in the cache (emptied with it, and
+        #: on a rollback), so an officer's next write changes only the rows that differ.
+        self._placed: dict[int, list[tuple[Any, ...]]] = {}
         self._swept_through: date | None = None
 
     def forget(self) -> None:
         """Drop cached state (after a rolled-back batch it may be ahead of the rows)."""
         self._officers.clear()
+        self._placed.clear()
         self._swept_through = None
 
     def apply(self, cursor: Any, events: Iterable[tuple[int, Any]]) -> None:
@@ -277,6 +300,10 @@ class ReadModels:
                 entry = touched[key] = (officer, entry[1])
             if kind is not _OTHER:
                 pending.queue_expiries(key, officer)
+            if plan.placements:
+                pending.placements.add(key)
+            if plan.certificates and officer.certificates:
+                pending.certificates.add(key)
             if kind is _ISSUE:
                 # Status-list entries are given out in log order, so rebuilds give the same.
                 pending.indexes.append((event.number, next_idx))
@@ -314,7 +341,7 @@ class ReadModels:
         self._write_indexes(cursor, pending)
         store.insert_many(views, cursor, "rm_timeline", TIMELINE_COLUMNS, pending.timeline)
         store.insert_many(views, cursor, "rm_changes", CHANGE_COLUMNS, pending.changes)
-        self._write_officers(cursor, pending.officers.values())
+        self._write_officers(cursor, pending.officers, pending.placements, pending.certificates)
         store.execute_many(
             views,
             cursor,
@@ -373,7 +400,8 @@ class ReadModels:
             cache[key] = officer
             cache.move_to_end(key)
         while len(cache) > self.cache_size:
-            cache.popitem(last=False)
+            key, _ = cache.popitem(last=False)
+            self._placed.pop(key, None)
 
     def _changes(
         self, position: int, event: Any, officer: Officer, agency_before: str | None
@@ -424,23 +452,46 @@ class ReadModels:
             for number in numbers
         ]
 
-    def _write_officers(self, cursor: Any, officers: Iterable[tuple[Officer, str]]) -> None:
-        """Write the rows of each officer again from its aggregate, a statement per table."""
+    def _write_officers(
+        self,
+        cursor: Any,
+        officers: dict[int, tuple[Officer, str]],
+        placements: Container[int] | None = None,
+        certificates: Container[int] | None = None,
+    ) -> None:
+        """Write the rows of each officer again from its aggregate, a statement per table:
+        its own row, and its placements and certificate rows if its key is in `placements`
+        and `certificates` (None: all of them)."""
         officer_rows: list[tuple[Any, ...]] = []
-        ids: list[tuple[str]] = []
-        placements: list[tuple[Any, ...]] = []
-        certificates: list[tuple[Any, ...]] = []
-        for officer, officer_id in officers:
+        cleared: list[tuple[str]] = []  # officers whose placements are all written again
+        removed: list[tuple[str, str]] = []  # (officer, from) of single placements
+        added: list[tuple[Any, ...]] = []
+        certificate_rows: list[tuple[Any, ...]] = []
+        placed = self._placed
+        for key, (officer, officer_id) in officers.items():
             officer_rows.append(_officer_row(officer_id, officer))
-            ids.append((officer_id,))
-            placements.extend((officer_id, *p) for p in officer_placements(officer))
-            certificates.extend(_certificate_rows(officer_id, officer))
-        store.execute_many(self.views, cursor, UPSERT_OFFICER, officer_rows)
+            if placements is None or key in placements:
+                now = [(officer_id, *p) for p in officer_placements(officer)]
+                before = placed.get(key)
+                if before is None:
+                    cleared.append((officer_id,))
+                    added += now
+                elif before != now:
+                    # Usually one period closed and one opened: only those rows change.
+                    kept = set(before) & set(now)
+                    removed += [(r[0], r[1]) for r in before if r not in kept]
+                    added += [r for r in now if r not in kept]
+                placed[key] = now
+            if certificates is None or key in certificates:
+                certificate_rows.extend(_certificate_rows(officer_id, officer))
+        views = self.views
+        store.execute_many(views, cursor, UPSERT_OFFICER, officer_rows)
+        store.execute_many(views, cursor, "DELETE FROM rm_placements WHERE officer_id = ?", cleared)
         store.execute_many(
-            self.views, cursor, "DELETE FROM rm_placements WHERE officer_id = ?", ids
+            views, cursor, "DELETE FROM rm_placements WHERE officer_id = ? AND from_on = ?", removed
         )
-        store.insert_many(self.views, cursor, "rm_placements", PLACEMENT_COLUMNS, placements)
-        store.execute_many(self.views, cursor, UPSERT_CERTIFICATE, certificates)
+        store.insert_many(views, cursor, "rm_placements", PLACEMENT_COLUMNS, added)
+        store.execute_many(views, cursor, UPSERT_CERTIFICATE, certificate_rows)
 
     # ------------------------------------------------------------------ expiry
 
@@ -479,7 +530,7 @@ class ReadModels:
         )
         if stale:
             self._write_indexes(cursor, pending)
-            self._write_officers(cursor, stale.values())
+            self._write_officers(cursor, stale)
         # Noted in their rows at once too (the rows of certificates issued in this batch
         # are not there yet: the flush notes those), so the query above skips them.
         noted_now: list[tuple[str, str]] = []
@@ -546,6 +597,10 @@ class _Pending:
         self.timeline: list[tuple[Any, ...]] = []
         self.changes: list[tuple[Any, ...]] = []
         self.indexes: list[tuple[str, int]] = []
+        #: Keys of the officers whose placements, and whose certificate rows, may have
+        #: changed (see ROWS_CHANGED).
+        self.placements: set[int] = set()
+        self.certificates: set[int] = set()
         #: (expiry date, number, officer key) of their certificates, soonest first; an
         #: entry may be out of date (the certificate renewed since): `due` checks it.
         self.expiries: list[tuple[str, str, int]] = []
@@ -581,6 +636,8 @@ class _Pending:
     def clear(self) -> None:
         self.officers.clear()
         self.ids.clear()
+        self.placements.clear()
+        self.certificates.clear()
         self.indexes.clear()
         self.timeline.clear()
         self.changes.clear()

@@ -18,8 +18,9 @@ from registry.storage import describe
 #: Notifications copied per transaction when replaying into a scratch database.
 COPY_BATCH = 2000
 #: Log positions applied per transaction when building from the first event: larger
-#: windows than the runner's, so an officer touched across a window is written once.
-REBUILD_BATCH = 25_000
+#: windows than the runner's, as an officer's rows are derived and written once per
+#: window (a window holds at most read_models.FLUSH_OFFICERS officers before it writes).
+REBUILD_BATCH = 100_000
 
 
 def rebuild(app: Registry, *, progress: Progress | None = None) -> int:

@@ -7,7 +7,9 @@ also has a case where it must say no or come back empty.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import eventsourcing.domain
 import pytest
@@ -15,8 +17,10 @@ import pytest
 from registry.application import Registry
 from registry.domain import commands as c
 from registry.domain.errors import InvalidInput, NotFound
+from registry.domain.officer import Officer
 from registry.domain.policy import Policy
 from registry.projections import queries as q
+from registry.projections import read_models as rm
 from registry.projections.rebuild import rebuild
 from registry.projections.runner import Runner
 from registry.projections.store import Views
@@ -35,6 +39,7 @@ from tests.factories import (
     issue,
     register_agencies_and_academies,
 )
+from tests.integration.history import enrol_officers, random_steps
 
 
 def caught_up(app: Registry) -> Views:
@@ -729,3 +734,50 @@ def test_a_suspended_certificate_still_lapses_in_the_feed_on_its_expiry_date(
     kinds = [k for k, _, _ in feed(runner.views, AGENCY_CODE)]
     assert kinds == ["issued", "suspended", "expired", "reinstated"]
     assert kinds.count("expired") == 1
+
+
+def test_the_rows_an_event_is_said_to_leave_alone_stay_the_same(memory_registry):
+    """The projection writes an officer's placements and certificate rows again only
+    after events that can change them (read_models.ROWS_CHANGED). Each claim is checked
+    here: along a long random history, each officer's rows are derived in full before
+    and after each of its events."""
+    app = memory_registry(today=date(2026, 11, 26))
+    posts = enrol_officers_for_rows(app)
+    assert random_steps(app, posts, steps=900, seed=21) > 300
+    # Withholding is not among the random steps: some certified officers are withheld.
+    for post in [p for p in posts if app.officer(p).certificates][:3]:
+        app.withhold_record(c.WithholdRecord(officer=post, reason="undercover"), STATE)
+    seen: Counter[tuple[type, str]] = Counter()
+    for post in posts:
+        officer = None
+        for event in app.repository.event_store.get(app.officer_id(post)):
+            before = _rows(officer)
+            officer = event.mutate(officer)
+            after = _rows(officer)
+            claim = rm.ROWS_CHANGED.get(type(event))
+            if claim is None:
+                continue
+            for part, (was, now), may_change in zip(
+                ("placements", "certificates"), zip(before, after, strict=True), claim, strict=True
+            ):
+                if not may_change:
+                    assert now == was, f"{type(event).__name__} changed the {part} of {post}"
+                    seen[type(event), part] += 1 if was else 0
+    # Each claim was put to the test on an officer who had such rows.
+    for cls, (placements, certificates) in rm.ROWS_CHANGED.items():
+        if not placements:
+            assert seen[cls, "placements"], f"no {cls.__name__} checked for placements"
+        if not certificates:
+            assert seen[cls, "certificates"], f"no {cls.__name__} checked for certificates"
+
+
+def enrol_officers_for_rows(app: Registry) -> list[str]:
+    register_agencies_and_academies(app)
+    return enrol_officers(app, 12, seed=8)
+
+
+def _rows(officer: Officer | None) -> tuple[list[Any], list[Any]]:
+    """An officer's placements and certificate rows, derived in full."""
+    if officer is None:
+        return [], []
+    return rm.officer_placements(officer), rm._certificate_rows("id", officer)
