@@ -19,7 +19,7 @@ import heapq
 import inspect
 import json
 from collections import OrderedDict
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable
 from datetime import date
 from typing import Any
 
@@ -231,12 +231,15 @@ class ReadModels:
         #: on a rollback), so an officer's next write changes only the rows that differ.
         self._placed: dict[int, list[tuple[Any, ...]]] = {}
         self._swept_through: date | None = None
+        #: What the sweeps need to know of every certificate (None until loaded).
+        self._expiries: _Expiries | None = None
 
     def forget(self) -> None:
         """Drop cached state (after a rolled-back batch it may be ahead of the rows)."""
         self._officers.clear()
         self._placed.clear()
         self._swept_through = None
+        self._expiries = None
 
     def apply(self, cursor: Any, events: Iterable[tuple[int, Any]]) -> None:
         """Apply a batch of (position, event) inside the caller's transaction.
@@ -246,8 +249,10 @@ class ReadModels:
         same knowledge, as the runner did when it followed the log day by day.
         """
         pending = _Pending()
-        if self._swept_through is None:
+        if self._expiries is None:
             self._swept_through = self._load_swept_through(cursor)
+            self._expiries = _Expiries.load(self.views, cursor)
+        swept_before, expiries = self._swept_through, self._expiries
         next_idx = store.fetch(
             self.views, cursor, "SELECT COALESCE(MAX(idx), -1) + 1 AS n FROM rm_status_index"
         )[0]["n"]
@@ -295,11 +300,11 @@ class ReadModels:
                 entry = touched[key] = (officer, str(originator_id))
                 # From now until the flush, its expiries are swept from the aggregate.
                 pending.ids[entry[1]] = key
-                pending.queue_expiries(key, officer)
+                expiries.queue(officer, entry[1])
             elif entry[0] is not officer:
                 entry = touched[key] = (officer, entry[1])
             if kind is not _OTHER:
-                pending.queue_expiries(key, officer)
+                expiries.queue(officer, entry[1])
             if plan.placements:
                 pending.placements.add(key)
             if plan.certificates and officer.certificates:
@@ -335,6 +340,14 @@ class ReadModels:
                 if len(touched) >= FLUSH_OFFICERS:
                     self._flush(cursor, pending)
         self._flush(cursor, pending)
+        if self._swept_through != swept_before:
+            store.execute(
+                self.views,
+                cursor,
+                "INSERT INTO rm_meta VALUES ('swept_through', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (self._swept_through.isoformat(),),
+            )
 
     def _flush(self, cursor: Any, pending: _Pending) -> None:
         views = self.views
@@ -346,7 +359,7 @@ class ReadModels:
             views,
             cursor,
             "UPDATE rm_certificates SET expiry_noted = ? WHERE number = ?",
-            [(noted, number) for number, noted in pending.noted.items()],
+            pending.noted,
         )
         self._remember(pending.officers)
         pending.clear()
@@ -467,7 +480,8 @@ class ReadModels:
         removed: list[tuple[str, str]] = []  # (officer, from) of single placements
         added: list[tuple[Any, ...]] = []
         certificate_rows: list[tuple[Any, ...]] = []
-        placed = self._placed
+        placed, expiries = self._placed, self._expiries
+        assert expiries is not None  # loaded by `apply`
         for key, (officer, officer_id) in officers.items():
             officer_rows.append(_officer_row(officer_id, officer))
             if placements is None or key in placements:
@@ -483,7 +497,11 @@ class ReadModels:
                     added += [r for r in now if r not in kept]
                 placed[key] = now
             if certificates is None or key in certificates:
-                certificate_rows.extend(_certificate_rows(officer_id, officer))
+                rows = _certificate_rows(officer_id, officer)
+                certificate_rows += rows
+                for row in rows:
+                    if row[4] is not None:  # its expiry date, for the sweeps
+                        expiries.push(row[4], row[0], officer_id)
         views = self.views
         store.execute_many(views, cursor, UPSERT_OFFICER, officer_rows)
         store.execute_many(views, cursor, "DELETE FROM rm_placements WHERE officer_id = ?", cleared)
@@ -501,47 +519,31 @@ class ReadModels:
         Expiry is not an event: it happens when a date passes. Each expiry is noted
         once, when the log first reaches a day on or after it (the first event recorded
         that day), so the change feed is a function of the log alone and a rebuild
-        gives exactly the same entries. The certificates of officers whose rows are
-        written (not pending) are found in rm_certificates; those of officers the batch
-        has touched, from their aggregates, as their rows would be written. A sweep's
-        lapses are ordered by expiry date and number.
+        gives exactly the same entries. The expiry dates come from a queue kept in
+        memory (`_Expiries`), so a day on which nothing expires costs no query. A
+        certificate of an officer the batch holds is judged from the aggregate, as its
+        row will be written; any other from its row. A sweep's lapses are ordered by
+        expiry date and number.
         """
+        expiries = self._expiries
+        assert expiries is not None  # loaded by `apply`
         lapses: list[tuple[Any, ...]] = []
-        written: list[tuple[str]] = []
-        stale: dict[int, tuple[Officer, str]] = {}
-        for row in store.fetch(self.views, cursor, DUE, (today.isoformat(),)):
-            key = pending.ids.get(row["officer_id"])
-            if key is not None:
-                # Its row is out of date (swept below, from the aggregate): written again
-                # now, so that the next sweeps do not read it again and again.
-                stale[key] = pending.officers[key]
+        written: dict[str, None] = {}
+        for expires_on, number, officer_id in expiries.due(today.isoformat()):
+            key = pending.ids.get(officer_id)
+            if key is None:
+                written[number] = None  # its row says whether it is due
                 continue
-            written.append((row["number"],))
-            timeline = json.loads(row["timeline"])
-            if status_on(timeline, date.fromisoformat(row["expires_on"]))[0] not in NO_LAPSE:
-                lapses.append(
-                    _lapse(row["agency_code"], row["number"], row["officer_id"], row["expires_on"])
-                )
-        store.execute_many(
-            self.views,
-            cursor,
-            "UPDATE rm_certificates SET expiry_noted = expires_on WHERE number = ?",
-            written,
-        )
-        if stale:
-            self._write_indexes(cursor, pending)
-            self._write_officers(cursor, stale)
-        # Noted in their rows at once too (the rows of certificates issued in this batch
-        # are not there yet: the flush notes those), so the query above skips them.
-        noted_now: list[tuple[str, str]] = []
-        for officer, officer_id, number, expires_on in pending.due(today):
-            noted = pending.noted.get(number) or self._noted(cursor, number)
-            if noted is not None and noted >= expires_on:
+            officer = pending.officers[key][0]
+            cert = officer.certificates[number]
+            current = cert.expires_on() if cert.issued() else None
+            if current is None or current.isoformat() != expires_on:
+                continue  # renewed (or voided) since it was queued
+            if expiries.noted.get(number, "") >= expires_on:
                 continue
-            pending.noted[number] = expires_on
-            noted_now.append((expires_on, number))
-            on = date.fromisoformat(expires_on)
-            if status_on(certificate_timeline(officer, number), on)[0] in NO_LAPSE:
+            expiries.noted[number] = expires_on
+            pending.noted.append((expires_on, number))
+            if status_on(certificate_timeline(officer, number), current)[0] in NO_LAPSE:
                 continue
             agencies = [
                 agency
@@ -549,34 +551,35 @@ class ReadModels:
                 if since <= expires_on and (until is None or until > expires_on)
             ]
             lapses += [_lapse(a, number, officer_id, expires_on) for a in agencies or [None]]
+        numbers, noted = list(written), []
+        for chunk in range(0, len(numbers), 500):
+            part = numbers[chunk : chunk + 500]
+            rows = store.fetch(
+                self.views,
+                cursor,
+                DUE + f" AND c.number IN ({', '.join('?' * len(part))})",
+                (today.isoformat(), *part),
+            )
+            for row in rows:
+                noted.append((row["number"],))
+                expiries.noted[row["number"]] = row["expires_on"]
+                timeline = json.loads(row["timeline"])
+                if status_on(timeline, date.fromisoformat(row["expires_on"]))[0] in NO_LAPSE:
+                    continue
+                lapses.append(
+                    _lapse(row["agency_code"], row["number"], row["officer_id"], row["expires_on"])
+                )
         store.execute_many(
             self.views,
             cursor,
-            "UPDATE rm_certificates SET expiry_noted = ? WHERE number = ?",
-            noted_now,
+            "UPDATE rm_certificates SET expiry_noted = expires_on WHERE number = ?",
+            noted,
         )
         lapses.sort(key=lambda r: (r[5], r[2], r[1] or ""))
         pending.changes.extend(lapses)
         if self._swept_through is None or today > self._swept_through:
             self._swept_through = today
-            store.execute(
-                self.views,
-                cursor,
-                "INSERT INTO rm_meta VALUES ('swept_through', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (today.isoformat(),),
-            )
         return len(lapses)
-
-    def _noted(self, cursor: Any, number: str) -> str | None:
-        """The expiry date last noted for a certificate, as its row says."""
-        rows = store.fetch(
-            self.views,
-            cursor,
-            "SELECT expiry_noted FROM rm_certificates WHERE number = ?",
-            (number,),
-        )
-        return rows[0]["expiry_noted"] if rows else None
 
     def _load_swept_through(self, cursor: Any) -> date | None:
         """The last day swept, as recorded with the rows (so a restart sweeps no earlier)."""
@@ -601,37 +604,9 @@ class _Pending:
         #: changed (see ROWS_CHANGED).
         self.placements: set[int] = set()
         self.certificates: set[int] = set()
-        #: (expiry date, number, officer key) of their certificates, soonest first; an
-        #: entry may be out of date (the certificate renewed since): `due` checks it.
-        self.expiries: list[tuple[str, str, int]] = []
-        self._queued: set[tuple[str, str]] = set()
-        #: Expiry dates noted by sweeps for their certificates (written with the rows).
-        self.noted: dict[str, str] = {}
-
-    def queue_expiries(self, key: int, officer: Officer) -> None:
-        """Queue the expiry of each of an officer's certificates for the sweeps."""
-        for number, cert in officer.certificates.items():
-            expires_on = cert.expires_on()
-            if expires_on is None or cert.issued() is None:
-                continue
-            entry = (expires_on.isoformat(), number)
-            if entry not in self._queued:
-                self._queued.add(entry)
-                heapq.heappush(self.expiries, (*entry, key))
-
-    def due(self, today: date) -> Iterator[tuple[Officer, str, str, str]]:
-        """(officer, id, number, expiry date) of each certificate of theirs whose expiry
-        date is on or before `today`, as it stands now."""
-        day = today.isoformat()
-        expiries = self.expiries
-        while expiries and expiries[0][0] <= day:
-            expires_on, number, key = heapq.heappop(expiries)
-            self._queued.discard((expires_on, number))
-            officer, officer_id = self.officers[key]
-            cert = officer.certificates.get(number)
-            current = cert.expires_on() if cert is not None and cert.issued() else None
-            if current is not None and current.isoformat() == expires_on:
-                yield officer, officer_id, number, expires_on
+        #: (expiry date, number) noted by sweeps for their certificates: written after
+        #: their rows (a certificate issued in the batch has no row before).
+        self.noted: list[tuple[str, str]] = []
 
     def clear(self) -> None:
         self.officers.clear()
@@ -641,9 +616,58 @@ class _Pending:
         self.indexes.clear()
         self.timeline.clear()
         self.changes.clear()
-        self.expiries.clear()
-        self._queued.clear()
         self.noted.clear()
+
+
+class _Expiries:
+    """What the sweeps need to know of every certificate: the expiry dates not yet noted,
+    soonest first (a heap of (expiry date, number, officer id)), and the expiry date last
+    noted for each certificate. Loaded from rm_certificates at a projection's first batch,
+    then kept as rows are written and expiries noted. An entry may be out of date (the
+    certificate renewed since): the sweep checks each one it takes."""
+
+    def __init__(self) -> None:
+        self.heap: list[tuple[str, str, str]] = []
+        self._queued: set[tuple[str, str]] = set()
+        self.noted: dict[str, str] = {}
+
+    @classmethod
+    def load(cls, views: Views, cursor: Any) -> _Expiries:
+        expiries = cls()
+        rows = store.fetch(
+            views,
+            cursor,
+            "SELECT number, officer_id, expires_on, expiry_noted FROM rm_certificates "
+            "WHERE expires_on IS NOT NULL",
+        )
+        for row in rows:
+            if row["expiry_noted"] is not None:
+                expiries.noted[row["number"]] = row["expiry_noted"]
+            expiries.push(row["expires_on"], row["number"], row["officer_id"])
+        return expiries
+
+    def push(self, expires_on: str, number: str, officer_id: str) -> None:
+        """Queue an expiry date, unless it is queued or noted already."""
+        entry = (expires_on, number)
+        if entry not in self._queued and self.noted.get(number, "") < expires_on:
+            self._queued.add(entry)
+            heapq.heappush(self.heap, (expires_on, number, officer_id))
+
+    def queue(self, officer: Officer, officer_id: str) -> None:
+        """Queue the expiry date of each of an officer's certificates, as it stands."""
+        for number, cert in officer.certificates.items():
+            expires_on = cert.expires_on()
+            if expires_on is not None and cert.issued() is not None:
+                self.push(expires_on.isoformat(), number, officer_id)
+
+    def due(self, day: str) -> list[tuple[str, str, str]]:
+        """Take every entry whose date is on or before `day`, soonest first."""
+        heap, taken = self.heap, []
+        while heap and heap[0][0] <= day:
+            entry = heapq.heappop(heap)
+            self._queued.discard(entry[:2])
+            taken.append(entry)
+        return taken
 
 
 #: Certificates whose expiry date has come (by the date given) and is not noted yet.
