@@ -2,8 +2,8 @@
 
     python bench/read_models.py [--scale 1.0] [--backend sqlite|postgres|both]
 
-For each back end: a fresh database with the synthetic state (bench/synthetic.py), then
-in the same run, on the same log:
+For each back end: a fresh database with the synthetic state (bench/synthetic.py: ten
+years recorded day by day), then in the same run, on the same log:
 - **bare read-and-decode**: `select_notifications` in pages of 1,000 plus
   `mapper.to_domain_event` for every notification, nothing written;
 - **rebuild**: drop every read model and rebuild it from the first event;
