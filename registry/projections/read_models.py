@@ -53,11 +53,6 @@ AGENCY_EVENTS = [Agency.Registered, Agency.Updated]
 #: The topics this projection reads; other events (indexes, command records) are skipped.
 TOPICS = frozenset(get_topic(cls) for cls in (*OFFICER_EVENTS, *AGENCY_EVENTS))
 
-#: Events that change a certificate's status, and the change-feed kind each one records.
-INSERT_CHANGE = (
-    "INSERT INTO rm_changes (position, agency_code, certificate_number, officer_id, kind,"
-    " effective_on, recorded_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
 #: Columns of the rows the projection only ever inserts.
 CHANGE_COLUMNS = (
     "position",
@@ -638,12 +633,13 @@ class _Expiries:
             views,
             cursor,
             "SELECT number, officer_id, expires_on, expiry_noted FROM rm_certificates "
-            "WHERE expires_on IS NOT NULL",
+            "WHERE expires_on IS NOT NULL OR expiry_noted IS NOT NULL",
         )
         for row in rows:
             if row["expiry_noted"] is not None:
                 expiries.noted[row["number"]] = row["expiry_noted"]
-            expiries.push(row["expires_on"], row["number"], row["officer_id"])
+            if row["expires_on"] is not None:
+                expiries.push(row["expires_on"], row["number"], row["officer_id"])
         return expiries
 
     def push(self, expires_on: str, number: str, officer_id: str) -> None:
