@@ -226,7 +226,8 @@ class ReadModels:
         #: on a rollback), so an officer's next write changes only the rows that differ.
         self._placed: dict[int, list[tuple[Any, ...]]] = {}
         self._swept_through: date | None = None
-        #: What the sweeps need to know of every certificate (None until loaded).
+        self._started = False
+        #: What the sweeps need to know of every certificate (None until the first sweep).
         self._expiries: _Expiries | None = None
 
     def forget(self) -> None:
@@ -234,6 +235,7 @@ class ReadModels:
         self._officers.clear()
         self._placed.clear()
         self._swept_through = None
+        self._started = False
         self._expiries = None
 
     def apply(self, cursor: Any, events: Iterable[tuple[int, Any]]) -> None:
@@ -244,9 +246,9 @@ class ReadModels:
         same knowledge, as the runner did when it followed the log day by day.
         """
         pending = _Pending()
-        if self._expiries is None:
+        if not self._started:
             self._swept_through = self._load_swept_through(cursor)
-            self._expiries = _Expiries.load(self.views, cursor)
+            self._started = True
         swept_before, expiries = self._swept_through, self._expiries
         next_idx = store.fetch(
             self.views, cursor, "SELECT COALESCE(MAX(idx), -1) + 1 AS n FROM rm_status_index"
@@ -261,7 +263,7 @@ class ReadModels:
             day = min(timestamp.astimezone(zone).date(), clock())
             if swept is None or day > swept:
                 self.sweep(cursor, day, pending)
-                swept = self._swept_through
+                swept, expiries = self._swept_through, self._expiries
             plan = _PLANS.get(event.__class__) or _plan(event.__class__)
             kind = plan.kind
             if kind is _AGENCY:
@@ -295,10 +297,11 @@ class ReadModels:
                 entry = touched[key] = (officer, str(originator_id))
                 # From now until the flush, its expiries are swept from the aggregate.
                 pending.ids[entry[1]] = key
-                expiries.queue(officer, entry[1])
+                if expiries is not None:
+                    expiries.queue(officer, entry[1])
             elif entry[0] is not officer:
                 entry = touched[key] = (officer, entry[1])
-            if kind is not _OTHER:
+            if kind is not _OTHER and expiries is not None:
                 expiries.queue(officer, entry[1])
             if plan.placements:
                 pending.placements.add(key)
@@ -476,7 +479,6 @@ class ReadModels:
         added: list[tuple[Any, ...]] = []
         certificate_rows: list[tuple[Any, ...]] = []
         placed, expiries = self._placed, self._expiries
-        assert expiries is not None  # loaded by `apply`
         for key, (officer, officer_id) in officers.items():
             officer_rows.append(_officer_row(officer_id, officer))
             if placements is None or key in placements:
@@ -495,7 +497,7 @@ class ReadModels:
                 rows = _certificate_rows(officer_id, officer)
                 certificate_rows += rows
                 for row in rows:
-                    if row[4] is not None:  # its expiry date, for the sweeps
+                    if row[4] is not None and expiries is not None:  # for the sweeps
                         expiries.push(row[4], row[0], officer_id)
         views = self.views
         store.execute_many(views, cursor, UPSERT_OFFICER, officer_rows)
@@ -521,7 +523,12 @@ class ReadModels:
         expiry date and number.
         """
         expiries = self._expiries
-        assert expiries is not None  # loaded by `apply`
+        if expiries is None:
+            # Loaded at the first sweep (the first event of a new day), not before: a
+            # command's catch-up on the same day needs none of it.
+            expiries = self._expiries = _Expiries.load(self.views, cursor)
+            for officer, officer_id in pending.officers.values():
+                expiries.queue(officer, officer_id)
         lapses: list[tuple[Any, ...]] = []
         written: dict[str, None] = {}
         for expires_on, number, officer_id in expiries.due(today.isoformat()):
@@ -617,7 +624,7 @@ class _Pending:
 class _Expiries:
     """What the sweeps need to know of every certificate: the expiry dates not yet noted,
     soonest first (a heap of (expiry date, number, officer id)), and the expiry date last
-    noted for each certificate. Loaded from rm_certificates at a projection's first batch,
+    noted for each certificate. Loaded from rm_certificates at a projection's first sweep,
     then kept as rows are written and expiries noted. An entry may be out of date (the
     certificate renewed since): the sweep checks each one it takes."""
 

@@ -15,6 +15,8 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from registry.domain import commands as c
 from registry.projections import store
 from registry.projections.rebuild import rebuild
@@ -58,7 +60,12 @@ def recorded_a_day_apart(monkeypatch) -> None:
     monkeypatch.setattr("eventsourcing.domain.datetime_now_with_tzinfo", lambda: next(moments))
 
 
-def test_a_rebuild_gives_exactly_the_rows_kept_up_incrementally(make_registry, monkeypatch):
+@pytest.mark.parametrize("restarts", [False, True], ids=["one runner", "a runner per round"])
+def test_a_rebuild_gives_exactly_the_rows_kept_up_incrementally(
+    make_registry, monkeypatch, restarts
+):
+    """With one runner throughout, or a new one each round (which knows only the rows:
+    what it keeps in memory for the sweeps is loaded from them)."""
     recorded_a_day_apart(monkeypatch)
     app = make_registry(today=date(2026, 11, 26))
     register_agencies_and_academies(app)
@@ -67,6 +74,8 @@ def test_a_rebuild_gives_exactly_the_rows_kept_up_incrementally(make_registry, m
     carried_out = 0
     for round_ in range(8):
         carried_out += random_steps(app, posts, steps=150, seed=round_)
+        if restarts:
+            runner = Runner(app, batch_size=37)
         runner.catch_up()
     assert carried_out > 300, "the random history should do a lot"
     incremental = dump(runner)
