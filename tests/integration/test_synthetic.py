@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from pathlib import Path
+
 import pytest
 
+from bench import synthetic_log
 from bench.synthetic import DatabaseNotEmpty, generate
 from bench.synthetic_check import check
 from bench.synthetic_world import post_number
@@ -79,7 +83,8 @@ def test_the_same_seed_gives_the_same_state(sqlite_url, tmp_path):
         try:
             ref = post_number(Policy(), n)
             return [app.status(ref)] + [
-                (e.version, e.event, e.effective_on, e.actor, e.details) for e in app.history(ref)
+                (e.version, e.event, e.effective_on, e.recorded_at, e.actor, e.details)
+                for e in app.history(ref)
             ]
         finally:
             app.close()
@@ -92,3 +97,38 @@ def test_the_generator_refuses_a_database_that_is_not_empty(sqlite_url):
     generate(sqlite_url, scale=0.001, progress=False)
     with pytest.raises(DatabaseNotEmpty):
         generate(sqlite_url, scale=0.001, progress=False)
+
+
+def test_the_log_holds_ten_years_recorded_day_by_day_in_recording_order(database_url):
+    """Each event is recorded on or after the day it takes effect, and the log's
+    positions follow the moments of recording across officers (the staging table is
+    sorted on SQLite and on PostgreSQL alike)."""
+    summary = generate(database_url, scale=SCALE, seed=3, progress=False)
+    app = Registry(Settings(database=database_url), clock=lambda: TODAY)
+    try:
+        zone = app.settings.zone()
+        notifications = app.recorder.select_notifications(start=1, limit=summary.events + 1)
+        assert len(notifications) == summary.events
+        moments, officers_by_day = [], defaultdict(set)
+        for notification in notifications:
+            event = app.mapper.to_domain_event(notification)
+            local = event.timestamp.astimezone(zone)
+            moments.append(event.timestamp)
+            if hasattr(event, "effective_on"):
+                assert local.date() >= event.effective_on, notification.id
+            officers_by_day[local.date()].add(event.originator_id)
+        assert moments == sorted(moments)
+        days = sorted(officers_by_day)
+        assert (days[-1] - days[0]).days > 9 * 365 and days[-1] <= TODAY
+        assert len(days) > 1000, "recorded on many days, not at once"
+        # Officers' events interleave: many days see several officers' records.
+        assert sum(len(o) > 2 for o in officers_by_day.values()) > 100
+        # Nothing of the staging table is left behind.
+        if "SQLITE_DBNAME" in app.env:
+            assert not Path(app.env["SQLITE_DBNAME"] + "-staging").exists()
+        else:
+            with app.recorder.datastore.transaction(commit=False) as cursor:
+                cursor.execute("SELECT to_regclass(%s) AS t", (synthetic_log.TABLE,))
+                assert cursor.fetchone()["t"] is None
+    finally:
+        app.close()
