@@ -72,6 +72,10 @@ class Runner:
         self.batch_size = batch_size
         self.decoder = FastDecoder(app.mapper)
         self._stop = threading.Event()
+        #: Where each projection stood after this runner's last window: if it stands
+        #: elsewhere now, another runner moved it, and what the projection keeps in
+        #: memory (officers, rows last written, expiry dates) is forgotten.
+        self._left_at: dict[str, int] = {}
         #: Why the last catch-up in `run_forever` failed; None once one succeeds.
         self.last_error: str | None = None
 
@@ -120,6 +124,9 @@ class Runner:
         topics = None if projection.topics is None else sorted(projection.topics)
         while True:
             start = store.position(self.views, projection.name)
+            if self._left_at.get(projection.name, start) != start:
+                projection.forget()
+            self._left_at[projection.name] = start
             head = self.app.position() if until is None else min(until, self.app.position())
             if start >= head:
                 return read
@@ -129,6 +136,7 @@ class Runner:
                 # when this call returns, before the collector is switched back on.
                 if not self._apply_window(projection, start, stop, topics):
                     continue  # another runner applied this window first
+            self._left_at[projection.name] = stop
             read += stop - start
             committed = getattr(projection, "committed", None)
             if committed is not None:

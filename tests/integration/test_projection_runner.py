@@ -60,22 +60,26 @@ def recorded_a_day_apart(monkeypatch) -> None:
     monkeypatch.setattr("eventsourcing.domain.datetime_now_with_tzinfo", lambda: next(moments))
 
 
-@pytest.mark.parametrize("restarts", [False, True], ids=["one runner", "a runner per round"])
+@pytest.mark.parametrize("runners", ["one", "new each round", "two in turn"])
 def test_a_rebuild_gives_exactly_the_rows_kept_up_incrementally(
-    make_registry, monkeypatch, restarts
+    make_registry, monkeypatch, runners
 ):
-    """With one runner throughout, or a new one each round (which knows only the rows:
-    what it keeps in memory for the sweeps is loaded from them)."""
+    """With one runner throughout; a new one each round (which knows only the rows: what
+    it keeps in memory is loaded from them); or two in turn, each finding the other has
+    moved the rows on since its last batch."""
     recorded_a_day_apart(monkeypatch)
     app = make_registry(today=date(2026, 11, 26))
     register_agencies_and_academies(app)
     posts = enrol_officers(app, 20, seed=4)
-    runner = Runner(app, batch_size=37)
+    pair = [Runner(app, batch_size=37), Runner(make_registry(), batch_size=37)]
+    runner = pair[0]
     carried_out = 0
     for round_ in range(8):
         carried_out += random_steps(app, posts, steps=150, seed=round_)
-        if restarts:
+        if runners == "new each round":
             runner = Runner(app, batch_size=37)
+        elif runners == "two in turn":
+            runner = pair[round_ % 2]
         runner.catch_up()
     assert carried_out > 300, "the random history should do a lot"
     incremental = dump(runner)
