@@ -349,7 +349,7 @@ class ReadModels:
 
     def _flush(self, cursor: Any, pending: _Pending) -> None:
         views = self.views
-        self._write_indexes(cursor, pending)
+        store.insert_many(views, cursor, "rm_status_index", STATUS_INDEX_COLUMNS, pending.indexes)
         store.insert_many(views, cursor, "rm_timeline", TIMELINE_COLUMNS, pending.timeline)
         store.insert_many(views, cursor, "rm_changes", CHANGE_COLUMNS, pending.changes)
         self._write_officers(cursor, pending.officers, pending.placements, pending.certificates)
@@ -361,13 +361,6 @@ class ReadModels:
         )
         self._remember(pending.officers)
         pending.clear()
-
-    def _write_indexes(self, cursor: Any, pending: _Pending) -> None:
-        """Write the status-list entries given out (before the certificates that use them)."""
-        store.insert_many(
-            self.views, cursor, "rm_status_index", STATUS_INDEX_COLUMNS, pending.indexes
-        )
-        pending.indexes.clear()
 
     # ----------------------------------------------------------------- agencies
 

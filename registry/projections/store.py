@@ -23,7 +23,7 @@ from registry.application import Registry
 #: The tracking name of the projection that fills these tables.
 NAME = "read_models"
 #: Change it whenever a table below changes shape: the read models are then rebuilt.
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "4"
 
 #: The read-model tables. `{serial}` and `{float}` are filled in per dialect.
 TABLES = {
@@ -126,9 +126,6 @@ QUERY_INDEXES = {
 }
 INDEXES = [
     *QUERY_INDEXES.values(),
-    # The daily sweep for lapses reads only certificates whose expiry is not yet noted.
-    "CREATE INDEX IF NOT EXISTS rm_certificates_due ON rm_certificates (expires_on) "
-    "WHERE expiry_noted IS NULL OR expiry_noted < expires_on",
     "CREATE UNIQUE INDEX IF NOT EXISTS rm_changes_once ON rm_changes "
     "(position, certificate_number, kind, agency_code)",
 ]
