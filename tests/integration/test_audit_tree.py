@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import random
-import threading
 import uuid
 from itertools import pairwise
 
@@ -27,6 +26,7 @@ from registry.signing.keys import KeyStore
 from registry.signing.service import Signing
 from tests.factories import certified_officer, register_agencies_and_academies
 from tests.integration.history import enrol_officers, random_steps
+from tests.integration.racing import race
 
 
 def reference(app) -> merkle.MemoryTree:
@@ -77,22 +77,7 @@ def test_racing_runners_append_every_leaf_exactly_once(make_registry):
     for n in range(6):
         certified_officer(app, f"UT-{n:04d}")
     runners = [Runner(make_registry(), batch_size=4) for _ in range(3)]
-    start = threading.Barrier(len(runners))
-    errors: list[BaseException] = []
-
-    def run(runner: Runner) -> None:
-        start.wait()
-        try:
-            runner.catch_up(only=runner.tree)
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(r,)) for r in runners]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert race(runners, lambda runner: runner.catch_up(only=runner.tree)) == []
     assert stored_nodes(runners[0]) == reference(app).nodes
 
 

@@ -8,7 +8,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
@@ -24,6 +23,7 @@ from registry.projections.runner import Runner
 from registry.projections.store import TABLES
 from tests.factories import ACADEMY, STATE, certified_officer, register_agencies_and_academies
 from tests.integration.history import enrol_officers, random_history, random_steps
+from tests.integration.racing import race
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER = {
@@ -114,22 +114,7 @@ def test_racing_runners_apply_every_event_exactly_once(make_registry):
     for n in range(12):
         certified_officer(app, f"UT-{n:04d}")
     runners = [Runner(make_registry(), batch_size=4) for _ in range(3)]
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(runners))
-
-    def run(runner: Runner) -> None:
-        start.wait()
-        try:
-            runner.catch_up()
-        except BaseException as e:
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(r,)) for r in runners]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert race(runners, Runner.catch_up) == []
     raced = dump(runners[0])
     assert len(raced["rm_timeline"]) == len({r["position"] for r in raced["rm_timeline"]})
     rebuild(app)
