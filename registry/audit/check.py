@@ -9,9 +9,12 @@
    than the log holds; every event is in a signed checkpoint.
 4. Each checkpoint is consistent with the next one (a consistency proof from the
    stored tree, checked as a third party would check it).
+5. Each checkpoint the auditor saved earlier (`Saved`, `registry audit verify --since`)
+   is signed by a key given, is of this log, and the latest kept checkpoint extends it:
+   a log rolled back (with its tree and later checkpoints) or forked since fails here.
 
-The first thing that fails is named: a leaf index (with its log position) or a
-checkpoint (by its tree size). Nothing is written.
+The first thing that fails is named: a leaf index (with its log position), a kept
+checkpoint (by its tree size) or a saved one (by its name and size). Nothing is written.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from itertools import pairwise
 
 from registry.audit import checkpoints, merkle, tree
 from registry.audit.leaf import LeafError, leaf_bytes
-from registry.audit.note import NoteError, Verifier, open_checkpoint
+from registry.audit.note import Checkpoint, NoteError, Verifier, open_checkpoint
 from registry.projections.decode import lowest_position, read_window
 from registry.projections.runner import no_gc_pauses
 from registry.projections.store import Views
@@ -42,12 +45,45 @@ class Failed(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class Saved:
+    """A checkpoint the auditor kept apart: the signed note as served, and where it was
+    kept (a file name, to name it in a failure). Made by `saved_checkpoint`."""
+
+    name: str
+    note: str
+    #: What the note says, before its signature is checked.
+    claimed: Checkpoint
+
+
+def saved_checkpoint(name: str, data: bytes) -> Saved:
+    """The saved checkpoint in `data` (the signed note as `registry audit checkpoint` prints
+    it and `GET /v1/audit/checkpoint` serves it); `name` says where it came from.
+
+    Raises NoteError if `data` is not such a note: not UTF-8 text, no blank line before
+    its signatures, or no origin, tree size and root above it. Its signature is checked
+    later, by `verify_log`, with the auditor's keys.
+    """
+    try:
+        note = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NoteError("it is not UTF-8 text") from None
+    if not note.strip():
+        raise NoteError("it is empty")
+    split = note.rfind("\n\n")  # the text ends at the last blank line; signatures follow
+    if split < 0:
+        raise NoteError("it is not a signed note: no blank line before its signatures")
+    return Saved(name, note, Checkpoint.parse(note[: split + 1]))
+
+
 @dataclass
 class Report:
     """What `verify_log` checked. `failure` is None only if everything held."""
 
     leaves: int = 0
     checkpoints: int = 0
+    #: Saved checkpoints found consistent with the latest kept one.
+    saved: int = 0
     failure: Failed | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -65,18 +101,26 @@ def verify_log(
     head: int,
     progress: Progress | None = None,
     signed_only: bool = False,
+    since: Sequence[Saved] = (),
 ) -> Report:
     """Check the log of `recorder` up to position `head` against its tree and checkpoints.
 
     With `signed_only`, events after the latest checkpoint are counted but not required
-    to be in one (a live registry signs its next checkpoint within a batch).
+    to be in one (a live registry signs its next checkpoint within a batch). Each of
+    `since`, checkpoints the auditor saved earlier, must then be signed (by `verifiers`),
+    of `origin`, and extended by the latest kept checkpoint.
     """
     report = Report()
     try:
         # The collector would scan and rescan for nothing: every row and leaf is freed by
         # reference counting as soon as it is hashed.
         with no_gc_pauses():
-            _verify(recorder, views, verifiers, origin, head, progress, signed_only, report)
+            latest = _verify(
+                recorder, views, verifiers, origin, head, progress, signed_only, report
+            )
+        for saved in since:
+            _check_saved(views, saved, latest, verifiers, origin)
+            report.saved += 1
     except Failed as failure:
         report.failure = failure
     return report
@@ -91,7 +135,9 @@ def _verify(
     progress: Progress | None,
     signed_only: bool,
     report: Report,
-) -> None:
+) -> checkpoints.Kept:
+    """Every check but the saved checkpoints'; return the latest kept checkpoint, whose
+    root is then known to be the root of the log's first `size` events."""
     # The checkpoints are read a page at a time, once for each pass over them.
     latest: checkpoints.Kept | None = None
     for latest in checkpoints.each_kept(views):
@@ -180,6 +226,7 @@ def _verify(
             raise Failed(
                 f"checkpoint {newer.size}", f"not consistent with {older.size}: {e}"
             ) from None
+    return latest
 
 
 def _check_signature(kept: checkpoints.Kept, verifiers: Sequence[Verifier], origin: str) -> None:
@@ -190,3 +237,46 @@ def _check_signature(kept: checkpoints.Kept, verifiers: Sequence[Verifier], orig
         raise Failed(where, f"its signature does not verify: {e}") from None
     if signed.size != kept.size or signed.root != kept.root:
         raise Failed(where, "the signed note says another size or root than its row")
+
+
+def _check_saved(
+    views: Views,
+    saved: Saved,
+    latest: checkpoints.Kept,
+    verifiers: Sequence[Verifier],
+    origin: str,
+) -> None:
+    """A saved checkpoint must be signed, of this log, and a prefix of the latest kept one.
+
+    The consistency proof is read from the stored tree but checked against the two
+    roots alone (the saved one, and the latest kept one, which the leaves recomputed
+    from the log have vouched for): altered tree rows can only make it fail.
+    """
+    where = f"saved checkpoint {saved.name} (size {saved.claimed.size})"
+    if saved.claimed.origin != origin:
+        raise Failed(
+            where, f"it is a checkpoint of another log ({saved.claimed.origin!r}, not {origin!r})"
+        )
+    try:
+        signed = open_checkpoint(saved.note, verifiers, origin=origin)
+    except NoteError as e:
+        raise Failed(where, f"its signature does not verify: {e}") from None
+    if signed.size > latest.size:
+        raise Failed(
+            where,
+            f"the log's latest signed checkpoint counts {latest.size} events, fewer than this "
+            "one: the log was rolled back",
+        )
+    if signed.size == 0:
+        if signed.root != merkle.EMPTY_ROOT:
+            raise Failed(where, "its root is not the root of an empty tree")
+        return
+    try:
+        proof = tree.consistency_proof(views, signed.size, latest.size)
+        merkle.verify_consistency(signed.size, latest.size, signed.root, latest.root, proof)
+    except (merkle.ProofError, tree.TreeError) as e:
+        raise Failed(
+            where,
+            f"the log's latest signed checkpoint ({latest.size} events) does not extend it: "
+            f"the log was forked or rewritten since ({e})",
+        ) from None

@@ -3,17 +3,20 @@
 `verify` is the auditor's: it trusts nothing the database says about itself. It
 recomputes every leaf from the stored events, the root at every kept checkpoint,
 each checkpoint's signature (with a key the auditor holds, `--key`, or else the
-keys the log publishes) and the consistency of each checkpoint with the next.
+keys the log publishes) and the consistency of each checkpoint with the next. With
+`--since FILE`, checkpoints the auditor saved earlier must be extended by the log as it
+is now: a log rolled back with its tree and later checkpoints fails only there.
 """
 
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from registry.audit.check import verify_log
+from registry.audit.check import Saved, saved_checkpoint, verify_log
 from registry.audit.note import NoteError, parse_verifier_key
 from registry.cli import view_output as show
 from registry.cli.core import EXIT_REFUSED, session
@@ -95,16 +98,28 @@ def verify(
             "the next one within seconds).",
         ),
     ] = False,
+    since: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--since",
+            metavar="FILE",
+            help="A checkpoint you saved earlier (the note `registry audit checkpoint` prints; "
+            "repeat for several): the log must still extend it.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> int:
     """Recompute every leaf and the root at every checkpoint; check each checkpoint's
-    signature and its consistency with the next. Exit 0 only if all hold; otherwise
-    name the first leaf or checkpoint that fails and exit 1."""
+    signature and its consistency with the next, and with each checkpoint saved earlier
+    (--since). Exit 0 only if all hold; otherwise name the first leaf or checkpoint that
+    fails and exit 1."""
     current = session(ctx)
     given = key is not None
-    try:  # the keys are checked before the database is opened
+    try:  # the keys and the saved checkpoints are checked before the database is opened
         verifiers = [parse_verifier_key(k.strip()) for k in key] if key else []
     except NoteError as e:
         raise InvalidInput(f"--key: {e}") from None
+    saved = [_read_saved(path) for path in since or ()]
     if database is not None:
         current.close()
         current.database = database
@@ -123,6 +138,7 @@ def verify(
             head=head,
             progress=progress,
             signed_only=signed_only,
+            since=saved,
         )
     source = "keys given" if given else "keys the log publishes"
     if current.json:
@@ -136,6 +152,7 @@ def verify(
                 else {"where": report.failure.where, "message": report.failure.message},
                 "notes": report.notes,
                 "keys": source,
+                "saved": report.saved,
             }
         )
     if report.failure is not None:
@@ -158,4 +175,27 @@ def verify(
             f"verified: {report.leaves} events, {checkpoints} ({source}), "
             "each consistent with the next"
         )
+        if saved:
+            names = ", ".join(s.name for s in saved)
+            count = "1 saved checkpoint" if len(saved) == 1 else f"{len(saved)} saved checkpoints"
+            console().print(f"the log extends {count} ({names})", highlight=False)
     return 0
+
+
+#: More than any checkpoint note (a few hundred bytes, a line per signature).
+MAX_SAVED_BYTES = 64 * 1024
+
+
+def _read_saved(path: Path) -> Saved:
+    """The checkpoint saved in `path`; invalid input if it cannot be read or is none."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_SAVED_BYTES + 1)
+    except OSError as e:
+        raise InvalidInput(f"--since {path}: cannot read it ({e.strerror or e})") from None
+    if len(data) > MAX_SAVED_BYTES:
+        raise InvalidInput(f"--since {path}: more than {MAX_SAVED_BYTES} bytes, not a checkpoint")
+    try:
+        return saved_checkpoint(str(path), data)
+    except NoteError as e:
+        raise InvalidInput(f"--since {path}: not a saved checkpoint: {e}") from None
