@@ -84,22 +84,24 @@ class ApiKeys:
             self.app.academy(academy_code)
         key_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
-        key = ApiKey.create(
-            key_id=key_id,
-            digest=digest(secret),
-            role=role,
-            agency_code=agency_code,
-            academy_code=academy_code,
-            name=name.strip()[:200],
-            effective_on=self.app.clock(),
-            actor=actor,
-        )
+        with self.app.recording():
+            key = ApiKey.create(
+                key_id=key_id,
+                digest=digest(secret),
+                role=role,
+                agency_code=agency_code,
+                academy_code=academy_code,
+                name=name.strip()[:200],
+                effective_on=self.app.clock(),
+                actor=actor,
+            )
         self.app.save(key)
         return f"{PREFIX}.{key_id}.{secret}", _info(key)
 
     def revoke(self, key_id: str, reason: str, actor: Actor) -> KeyInfo:
         key = self._get(key_id)
-        key.revoke(reason=reason, effective_on=self.app.clock(), actor=actor)
+        with self.app.recording():
+            key.revoke(reason=reason, effective_on=self.app.clock(), actor=actor)
         self.app.save(key)
         return _info(key)
 

@@ -11,12 +11,14 @@ decide function (`registry.decisions`).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import random
 import time as time_module
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -36,7 +38,7 @@ from registry.domain.errors import (
     NotFound,
     RegistryError,
 )
-from registry.domain.events import event_details
+from registry.domain.events import event_details, recorded_by
 from registry.domain.keys import SigningKeys
 from registry.domain.officer import CertificateView, Officer
 from registry.domain.records import CommandRecord, key_id
@@ -121,12 +123,23 @@ class Registry(Application[UUID]):
         settings: Settings | None = None,
         *,
         clock: Callable[[], date] | None = None,
+        now: Callable[[], datetime] | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
+        """Open the registry. Time is passed in: `now` gives the moment events are recorded
+        at, `clock` today's date (what "today" means for effective dates and questions).
+
+        Give neither to run on the real time; give `now` alone and today is its date in the
+        registry's time zone; give `clock` alone (a fixed day, in tests and benchmarks) and
+        events are recorded on that day (`RecordedOn`).
+        """
         self.settings = settings or Settings.from_env()
         self.policy = self.settings.policy
         zone = self.settings.zone()
-        self.clock = clock or (lambda: datetime.now(zone).date())
+        if now is None:
+            now = (lambda: datetime.now(zone)) if clock is None else RecordedOn(clock, zone)
+        self.now = now
+        self.clock = clock or (lambda: now().astimezone(zone).date())
         base = persistence_env(self.settings.database)
         base.update(env or {})
         super().__init__(env=base)
@@ -451,6 +464,10 @@ class Registry(Application[UUID]):
             raise NotFound(f"officer {ref} was not yet recorded at {as_recorded_at.isoformat()}")
         return entries
 
+    def recording(self) -> AbstractContextManager[None]:
+        """A block in which the events triggered are stamped by this registry's `now`."""
+        return recorded_by(self.now)
+
     def end_of_day(self, day: date) -> datetime:
         """The last moment of `day` in the registry's time zone: the cutoff for 'as recorded on'."""
         start_next = datetime.combine(day + timedelta(days=1), time(), tzinfo=self.settings.zone())
@@ -505,7 +522,8 @@ class Registry(Application[UUID]):
             previous = self._previous(uow, command_id, digest)
             if previous is not None:
                 return Outcome(previous, [])
-        decision = decide(uow)
+        with self.recording():
+            decision = decide(uow)
         receipt = Receipt(
             id=str(decision.subject.id),
             version=decision.subject.version,
@@ -518,9 +536,9 @@ class Registry(Application[UUID]):
         if command_id is not None:
             result = asdict(receipt)
             del result["position"], result["replayed"]
-            aggregates.append(
-                CommandRecord.record(command_id, type(cmd).__name__, digest, result, actor)
-            )
+            with self.recording():
+                record = CommandRecord.record(command_id, type(cmd).__name__, digest, result, actor)
+            aggregates.append(record)
         uow.add(aggregates)
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         return Outcome(receipt, events)
@@ -553,6 +571,22 @@ class Registry(Application[UUID]):
             else:
                 results.append(receipt)
         return results
+
+
+class RecordedOn:
+    """Recording times for a registry run on a clock of dates alone (tests, benchmarks):
+    noon of the clock's day in the registry's zone, plus one microsecond for each moment
+    taken in this process, so that events are recorded on "today" and in order."""
+
+    _ticks = itertools.count()
+
+    def __init__(self, clock: Callable[[], date], zone: tzinfo) -> None:
+        self.clock = clock
+        self.zone = zone
+
+    def __call__(self) -> datetime:
+        noon = datetime.combine(self.clock(), time(12), tzinfo=self.zone)
+        return noon + timedelta(microseconds=next(self._ticks))
 
 
 def _digest(cmd: c.Command) -> str:

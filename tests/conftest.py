@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
 
 import psycopg
 import pytest
@@ -69,9 +69,16 @@ def make_registry(database_url: str) -> Iterator[RegistryFactory]:
     """Open registries on this test's database; all are closed at the end."""
     opened: list[Registry] = []
 
-    def make(*, today: date = TODAY, policy: Policy | None = None) -> Registry:
+    def make(
+        *,
+        today: date = TODAY,
+        policy: Policy | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> Registry:
+        """A registry whose today is `today`; it records its events on that day, or at the
+        moments `now` gives."""
         settings = Settings(database=database_url, policy=policy or Policy())
-        app = Registry(settings, clock=lambda: today)
+        app = Registry(settings, clock=lambda: today, now=now)
         opened.append(app)
         return app
 

@@ -88,12 +88,17 @@ def _os_user() -> str:
         return "unknown"
 
 
+#: Keyword arguments of `Registry` that set the command line's time (`clock`, `now`);
+#: empty: the real time. Tests set them to run the command line on a fixed day.
+TIME: dict[str, Callable[[], Any]] = {}
+
+
 def open_registry(database: str | None) -> Registry:
     """Open the registry on `database` (else REGISTRY_DATABASE, else the default)."""
     settings = Settings.from_env(database=database)
     url = settings.database
     try:
-        return Registry(settings)
+        return Registry(settings, **TIME)
     except InvalidInput as e:
         raise InvalidInput(scrub(e.message, url)) from None
     except (*DATABASE_ERRORS, OSError, ValueError) as e:

@@ -11,10 +11,11 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from registry.domain import rules
 from registry.domain.errors import InvalidInput, RuleViolation
+from registry.domain.events import RegistryAggregate
 from registry.domain.records import key_id as natural_id
 from registry.domain.values import Actor
 
@@ -29,10 +30,10 @@ class ApiRole(StrEnum):
     PUBLIC = "public"
 
 
-class ApiKey(Aggregate):
+class ApiKey(RegistryAggregate):
     """One API key: its role, its scope (an agency or an academy), and whether it is revoked."""
 
-    class Created(Aggregate.Created):
+    class Created(RegistryAggregate.Created):
         key_id: str
         digest: str
         role: ApiRole

@@ -6,18 +6,19 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from registry.domain import rules
 from registry.domain.errors import InvalidInput, RuleViolation
+from registry.domain.events import RegistryAggregate
 from registry.domain.records import key_id
 from registry.domain.values import Actor
 
 
-class Agency(Aggregate):
+class Agency(RegistryAggregate):
     """A law-enforcement agency, with its districts and patrol shifts."""
 
-    class Registered(Aggregate.Created):
+    class Registered(RegistryAggregate.Created):
         code: str
         name: str
         region: str
@@ -90,10 +91,10 @@ class CertificationPeriod:
     state_certified: bool
 
 
-class Academy(Aggregate):
+class Academy(RegistryAggregate):
     """A training provider registered by the state, state-certified or not."""
 
-    class Registered(Aggregate.Created):
+    class Registered(RegistryAggregate.Created):
         code: str
         name: str
         state_certified: bool

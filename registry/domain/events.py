@@ -1,13 +1,58 @@
-"""What every event says beyond its identity: its details, for histories and timelines."""
+"""What every event says beyond its identity: its details, for histories and timelines;
+and when it was recorded, by the clock the application passes in.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from registry.domain.values import Actor
+
+#: The clock that stamps events with when they were recorded, while the application
+#: decides a command (`recorded_by`); None: the library's own (the real time).
+_RECORDING_CLOCK: ContextVar[Callable[[], datetime] | None] = ContextVar(
+    "recording_clock", default=None
+)
+
+
+@contextmanager
+def recorded_by(clock: Callable[[], datetime]) -> Iterator[None]:
+    """Stamp the events triggered inside the block with `clock()` as their recording time.
+
+    The domain reads no clock of its own: the application passes one in here, so that a
+    registry run on a fixed clock (a test, a benchmark) records its events on that clock.
+    """
+    token = _RECORDING_CLOCK.set(clock)
+    try:
+        yield
+    finally:
+        _RECORDING_CLOCK.reset(token)
+
+
+def recording_time() -> datetime:
+    """When an event triggered now is recorded: the clock of `recorded_by`, else the
+    library's default (the real time, time-zone aware)."""
+    clock = _RECORDING_CLOCK.get()
+    return Aggregate.Event.create_timestamp() if clock is None else clock()
+
+
+class RegistryAggregate(Aggregate):
+    """The base of the registry's aggregates: their events' `timestamp` (when recorded)
+    comes from `recording_time`, through eventsourcing's `create_timestamp` hook."""
+
+    class Event(Aggregate.Event):
+        create_timestamp = staticmethod(recording_time)
+
+    class Created(Event, Aggregate.Created):
+        pass
 
 #: Attributes every stored event has; the rest are an event's details.
 BASE_FIELDS = frozenset(

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from registry.domain import rules
 from registry.domain.errors import RuleViolation
+from registry.domain.events import RegistryAggregate
 from registry.domain.records import key_id
 from registry.domain.values import Actor
 
@@ -30,7 +31,7 @@ class PublishedKey:
     reason: str = ""
 
 
-class SigningKeys(Aggregate):
+class SigningKeys(RegistryAggregate):
     """The keys of one purpose: the one that signs now, and every one published before it."""
 
     @staticmethod

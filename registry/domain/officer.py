@@ -18,11 +18,12 @@ from datetime import date, timedelta
 from operator import attrgetter
 from typing import Any
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from registry.domain import rules
 from registry.domain.dates import add_months, add_years
 from registry.domain.errors import InvalidInput, RuleViolation
+from registry.domain.events import RegistryAggregate
 from registry.domain.policy import Policy
 from registry.domain.values import (
     Actor,
@@ -183,10 +184,10 @@ class CertificateView:
         return self.status is CertificateStatus.IN_FORCE
 
 
-class Officer(Aggregate):
+class Officer(RegistryAggregate):
     """A sworn officer or telecommunicator and everything recorded about them."""
 
-    class Enrolled(Aggregate.Created):
+    class Enrolled(RegistryAggregate.Created):
         """Version 2 added the role; version 1 enrolments were all patrol officers."""
 
         class_version = 2
@@ -204,7 +205,7 @@ class Officer(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["role"] = OfficerRole.PATROL_OFFICER
 
-    class Event(Aggregate.Event):
+    class Event(RegistryAggregate.Event):
         effective_on: date
         actor: Actor
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from registry.domain.events import RegistryAggregate
 from registry.domain.values import Actor
 
 NAMESPACE = uuid5(NAMESPACE_URL, "urn:cit-registry")
@@ -22,7 +23,7 @@ def key_id(kind: str, key: str) -> UUID:
     return uuid5(NAMESPACE, f"{kind}:{key}")
 
 
-class Index(Aggregate):
+class Index(RegistryAggregate):
     """Points a natural key (a POST number, a certificate number) at an aggregate."""
 
     @staticmethod
@@ -40,7 +41,7 @@ class Index(Aggregate):
         return cls(kind=kind, key=key, target_id=target_id)
 
 
-class CommandRecord(Aggregate):
+class CommandRecord(RegistryAggregate):
     """A command that was carried out: its id, a digest of its content and its result."""
 
     @staticmethod

@@ -253,14 +253,16 @@ class ReadModels:
         next_idx = store.fetch(
             self.views, cursor, "SELECT COALESCE(MAX(idx), -1) + 1 AS n FROM rm_status_index"
         )[0]["n"]
-        zone, clock, cache = self.zone, self.app.clock, self._officers
+        zone, cache = self.zone, self._officers
         timeline, changes, touched = pending.timeline, pending.changes, pending.officers
         dumps, sort_keys, base_fields = orjson.dumps, orjson.OPT_SORT_KEYS, tuple(BASE_FIELDS)
         swept = self._swept_through
         for position, event in events:
             state = event.__dict__
             timestamp = state["timestamp"]
-            day = min(timestamp.astimezone(zone).date(), clock())
+            # The day the event was recorded: the read models follow the log alone, never
+            # the clock of the process applying it.
+            day = timestamp.astimezone(zone).date()
             if swept is None or day > swept:
                 self.sweep(cursor, day, pending)
                 swept, expiries = self._swept_through, self._expiries

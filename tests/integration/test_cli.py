@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import eventsourcing.domain
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -330,12 +329,12 @@ def test_a_repeated_command_id_returns_the_same_receipt_replayed(cli: Cli) -> No
 def test_as_recorded_on_shows_the_record_as_it_stood_that_day(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Record the certification with event timestamps on 2025-09-16 (eventsourcing stamps
-    # each event with datetime_now_with_tzinfo()); the suspension is recorded today.
+    # Record the certification on 2025-09-16 (the command line's recording clock, moved
+    # back); the suspension is recorded today.
     moments = (
         datetime(2025, 9, 16, 18, 0, tzinfo=UTC) + timedelta(seconds=i) for i in itertools.count()
     )
-    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", lambda: next(moments))
+    monkeypatch.setitem(registry.cli.core.TIME, "now", lambda: next(moments))
     number = certify(cli)
     monkeypatch.undo()
     cli.ok("certificate", "suspend", number, "--reason", "under review", "--on", "2026-01-10")

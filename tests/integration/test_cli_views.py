@@ -13,10 +13,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import eventsourcing.domain
 import pytest
 
 from registry.application import Registry
@@ -459,20 +459,18 @@ def test_the_installed_script_answers_a_question(database_url, registry):
 # ---------------------------------------------------------------------- replay
 
 
-def recorded_on_2025_09_16(monkeypatch) -> None:
-    """Stamp the events recorded from now on at 2025-09-16, a second apart."""
+def on_2025_09_16() -> Callable[[], datetime]:
+    """Moments on 2025-09-16, a second apart: a registry that records on that day."""
     moments = (
         datetime(2025, 9, 16, 18, 0, tzinfo=UTC) + timedelta(seconds=i) for i in itertools.count()
     )
-    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", lambda: next(moments))
+    return lambda: next(moments)
 
 
 def test_replay_builds_a_scratch_database_that_answers_as_the_registry_stood(
-    cli, registry, monkeypatch, tmp_path
+    cli, registry, make_registry, monkeypatch, tmp_path
 ):
-    recorded_on_2025_09_16(monkeypatch)
-    number = certified(registry)
-    monkeypatch.undo()
+    number = certified(make_registry(now=on_2025_09_16()))
     suspend(registry, number)  # recorded today, after the cutoff
     monkeypatch.chdir(tmp_path)
 

@@ -11,7 +11,6 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import eventsourcing.domain
 import pytest
 
 from registry.application import Registry
@@ -543,10 +542,9 @@ class Recording:
 
 
 @pytest.fixture
-def recording(monkeypatch) -> Recording:
-    clock = Recording(datetime(2026, 11, 26, 16, tzinfo=UTC))
-    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", clock)
-    return clock
+def recording() -> Recording:
+    """The recording clock of the registries a test makes with `now=recording`."""
+    return Recording(datetime(2026, 11, 26, 16, tzinfo=UTC))
 
 
 def feed(views: Views, code: str, **cursor: int) -> list[tuple[str, str, date]]:
@@ -594,7 +592,7 @@ def career_with_every_change(app: Registry) -> dict[str, str]:
 
 
 def test_the_change_feed_of_each_agency_lists_every_change_in_order(make_registry, recording):
-    app = make_registry()
+    app = make_registry(now=recording)
     n = career_with_every_change(app)
     views = caught_up(app)
     a, b, gone = n["a"], n["b"], n["gone"]
@@ -624,7 +622,7 @@ def test_the_change_feed_of_each_agency_lists_every_change_in_order(make_registr
 
 
 def test_the_change_feed_is_read_after_a_cursor_in_pages(make_registry, recording):
-    app = make_registry()
+    app = make_registry(now=recording)
     career_with_every_change(app)
     views = caught_up(app)
     everything = q.changes(views, AGENCY_CODE)
@@ -654,8 +652,8 @@ def test_the_change_feed_refuses_a_bad_cursor_or_limit(registry, cursor):
 def test_an_expiry_enters_the_feed_once_the_log_reaches_its_day_and_only_once(
     make_registry, recording
 ):
-    career_with_every_change(make_registry())
-    app = make_registry(today=date(2027, 12, 31))
+    career_with_every_change(make_registry(now=recording))
+    app = make_registry(today=date(2027, 12, 31), now=recording)
     runner = Runner(app)
     runner.catch_up()
 
@@ -687,8 +685,8 @@ def test_an_expiry_enters_the_feed_once_the_log_reaches_its_day_and_only_once(
 def test_no_expiry_enters_the_feed_before_anything_is_recorded_on_a_later_day(
     make_registry, recording
 ):
-    career_with_every_change(make_registry())
-    later = make_registry(today=date(2027, 12, 31))
+    career_with_every_change(make_registry(now=recording))
+    later = make_registry(today=date(2027, 12, 31), now=recording)
     runner = Runner(later)
     assert runner.catch_up() > 0
     assert "expired" not in {kind for kind, _, _ in feed(runner.views, AGENCY_CODE)}
@@ -713,7 +711,7 @@ def test_a_suspended_certificate_still_lapses_in_the_feed_on_its_expiry_date(
     """A follower of the feed must not take a later reinstatement for a certificate in force:
     the lapse is reported on the expiry date, suspended or not, and stays the last word
     on its status."""
-    app = make_registry(today=date(2027, 12, 31))
+    app = make_registry(today=date(2027, 12, 31), now=recording)
     register_agencies_and_academies(app)
     number = certify_on(app, "UT-1002", date(2025, 9, 20))  # expires 2027-09-20
     suspend(app, number, date(2027, 9, 1))
