@@ -503,9 +503,15 @@ class Registry(Application[UUID]):
             try:
                 recordings = self.save(*outcome.events)
             except IntegrityError:
+                # The next attempt looks for the command record first: if the collision
+                # was with this very command, carried out meanwhile, it is replayed.
                 continue
             position = max(r.notification.id for r in recordings)
             return replace(outcome.receipt, position=position)
+        if command_id is not None:
+            previous = self._recorded(None, command_id, _digest(cmd))
+            if previous is not None:
+                return replace(previous, position=self.position())
         raise Conflict(f"gave up after {MAX_ATTEMPTS} attempts: the record is busy, try again")
 
     def _decide(
@@ -516,14 +522,28 @@ class Registry(Application[UUID]):
         decide: Decide,
         command_id: str | None,
     ) -> Outcome:
-        """Decide one command in `uow` and collect its events (with its command record)."""
+        """Decide one command in `uow` and collect its events (with its command record).
+
+        A command whose id is recorded gets its first answer. The look-up of the record
+        and the rules are not one read: the same command, carried out by a concurrent
+        writer between the two, has left its effects (a POST number taken, a version
+        moved on) but was not yet recorded when looked up. So a refused command with an
+        id looks for its record again, in the store, before its refusal is answered.
+        """
         digest = _digest(cmd)
         if command_id is not None:
             previous = self._previous(uow, command_id, digest)
             if previous is not None:
                 return Outcome(previous, [])
-        with self.recording():
-            decision = decide(uow)
+        try:
+            with self.recording():
+                decision = decide(uow)
+        except RegistryError:
+            if command_id is not None:
+                previous = self._recorded(uow, command_id, digest)
+                if previous is not None:
+                    return Outcome(previous, [])
+            raise
         receipt = Receipt(
             id=str(decision.subject.id),
             version=decision.subject.version,
@@ -544,16 +564,23 @@ class Registry(Application[UUID]):
         return Outcome(receipt, events)
 
     def _previous(self, uow: UnitOfWork, command_id: str, digest: str) -> Receipt | None:
+        """The receipt of the command recorded under `command_id` (in the unit of work, so a
+        batch sees its own earlier commands), or None; refused if it was another command."""
         if not command_id.strip() or len(command_id) > 200:
             raise InvalidInput("a command id must be 1 to 200 characters")
-        record: CommandRecord | None = uow.find(key_id("command", command_id))
-        if record is None:
+        return _replayed(uow.find(key_id("command", command_id)), command_id, digest)
+
+    def _recorded(self, uow: UnitOfWork | None, command_id: str, digest: str) -> Receipt | None:
+        """`_previous`, read from the store now rather than from what `uow` loaded before
+        (a concurrent writer may have recorded the command since); a record found is kept
+        in `uow`, so the rest of a batch sees it too."""
+        try:
+            record: CommandRecord = self.repository.get(key_id("command", command_id))
+        except AggregateNotFoundError:
             return None
-        if record.digest != digest:
-            raise IdempotencyConflict(
-                f"command id {command_id!r} was already used for a different {record.name} command"
-            )
-        return Receipt(**record.result, position=0, replayed=True)
+        if uow is not None and uow.find(record.id) is None:
+            uow.add([record])
+        return _replayed(record, command_id, digest)
 
     def _one_by_one(self, items: Sequence[BatchItem]) -> list[Receipt | RegistryError]:
         """Carry out a batch one command at a time, each in its own transaction."""
@@ -587,6 +614,18 @@ class RecordedOn:
     def __call__(self) -> datetime:
         noon = datetime.combine(self.clock(), time(12), tzinfo=self.zone)
         return noon + timedelta(microseconds=next(self._ticks))
+
+
+def _replayed(record: CommandRecord | None, command_id: str, digest: str) -> Receipt | None:
+    """The first answer to a command recorded as `record` (None: not recorded); refused if
+    the id was used for a command of other content."""
+    if record is None:
+        return None
+    if record.digest != digest:
+        raise IdempotencyConflict(
+            f"command id {command_id!r} was already used for a different {record.name} command"
+        )
+    return Receipt(**record.result, position=0, replayed=True)
 
 
 def _digest(cmd: c.Command) -> str:
