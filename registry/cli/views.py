@@ -20,6 +20,7 @@ import typer
 from registry.application import Registry
 from registry.cli import view_output as show
 from registry.cli.core import (
+    EXIT_REFUSED,
     CertificateRef,
     OfficerRef,
     Session,
@@ -36,12 +37,13 @@ from registry.projections import queries
 from registry.projections.rebuild import rebuild as rebuild_read_models
 from registry.projections.rebuild import replay_as_recorded
 from registry.projections.runner import Runner
-from registry.projections.store import Views
+from registry.projections.store import TABLES, Views
+from registry.projections.verify import LIMIT, verify_read_models
 from registry.signing.service import Signing
 from registry.storage import describe, persistence_env
 
 projections_app = typer.Typer(
-    help="Keep the read models in step with the log: run, rebuild, status.",
+    help="Keep the read models in step with the log: run, rebuild, status, verify.",
     no_args_is_help=True,
 )
 
@@ -226,6 +228,70 @@ def status(ctx: typer.Context) -> None:
     head = current.registry.position()
     positions = {name: head - behind for name, behind in runner.lag().items()}
     show.projection_status(head, positions, as_json=current.json)
+
+
+@projections_app.command("verify")
+def verify(
+    ctx: typer.Context,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", min=1, help="Show at most this many differences (all are counted)."
+        ),
+    ] = LIMIT,
+) -> int:
+    """Build the read models again from the log in a scratch database and compare every row
+    with the live ones at the same log position. Exit 0 if all match; otherwise show each
+    difference (table, key, column, live and rebuilt values) and exit 1."""
+    current = session(ctx)
+    app = current.registry
+    projection_runner(app)  # refuses a registry kept in memory
+    with show.progress_bar("rebuilding", app.position()) as progress:
+        verdict = verify_read_models(app, limit=limit, progress=progress)
+    shown = verdict.differences
+    if current.json:
+        emit_json(
+            {
+                "ok": verdict.ok,
+                "position": verdict.position,
+                "rows": verdict.rows,
+                "rows_differing": verdict.rows_differing,
+                "differences": verdict.found,
+                "shown": [
+                    {
+                        "table": d.table,
+                        "key": d.key,
+                        "column": d.column,
+                        "live": d.live,
+                        "rebuilt": d.rebuilt,
+                    }
+                    for d in shown
+                ],
+            }
+        )
+    else:
+        for difference in shown:
+            typer.echo(difference.text())
+        if verdict.found > len(shown):
+            typer.echo(f"... and {verdict.found - len(shown)} more differences (--limit)")
+    if not verdict.ok:
+        rows = (
+            "1 row differs"
+            if verdict.rows_differing == 1
+            else (f"{verdict.rows_differing} rows differ")
+        )
+        typer.echo(
+            f"error: read models not verified: {rows} from a rebuild at log position "
+            f"{verdict.position}",
+            err=True,
+        )
+        return EXIT_REFUSED
+    if not current.json:
+        typer.echo(
+            f"verified: the read models at log position {verdict.position} are the rebuild's "
+            f"({verdict.rows} rows in {len(TABLES)} tables)"
+        )
+    return 0
 
 
 def replay(

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+import registry.cli.core
 from registry.audit.note import Checkpoint, sign_checkpoint
 from registry.audit.tree import NAME as TREE
-from tests.factories import certified_officer, register_agencies_and_academies
+from tests.factories import TODAY, certified_officer, register_agencies_and_academies
 from tests.integration.test_audit_tampering import (
     Verdict,
     checkpoint,
@@ -53,9 +54,10 @@ def save_checkpoint(url: str, keys: Path, file: Path) -> int:
 
 
 @pytest.fixture
-def saved(database_url, make_registry, tmp_path) -> Saved:
+def saved(database_url, make_registry, tmp_path, monkeypatch) -> Saved:
     """A first checkpoint after the agencies and academies (the checkpoint key is published
     there), seven certified officers, then a checkpoint the auditor saves to a file."""
+    monkeypatch.setitem(registry.cli.core.TIME, "clock", lambda: TODAY)  # the CLI's day too
     url, keys = database_url, tmp_path / "keys"
     app = make_registry()
     register_agencies_and_academies(app)
