@@ -27,6 +27,18 @@ from registry.domain.values import (
     TrainingKind,
 )
 
+#: The range of every date a command takes, and of every date the HTTP API is asked about.
+#: Wide enough for any real record (the oldest career a legacy roster can hold began well
+#: after 1900; CIT itself dates from 1988) and for any date a forecast looks ahead to, and
+#: far enough inside Python's `date` (years 1 to 9999) that no reckoning from such a date
+#: (an expiry years on, a window of days) can run out of the calendar. In ISO form every
+#: such date starts with 19, 20 or 21.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+#: A date of a command: from EARLIEST to LATEST. (How it is written is left to whoever
+#: builds the command: the HTTP API takes `YYYY-MM-DD` strings only.)
+Day = Annotated[date, Field(ge=EARLIEST, le=LATEST)]
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[
     str,
@@ -93,7 +105,7 @@ class RegisterAgency(Command):
     districts: list[Text] = Field(min_length=1, max_length=200)
     shifts: list[Text] = Field(min_length=1, max_length=24)
     in_house_course: bool = False
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
     _unique_names = field_validator("districts", "shifts")(_unique)
 
@@ -105,21 +117,21 @@ class UpdateAgency(Command):
     districts: list[Text] | None = Field(default=None, min_length=1, max_length=200)
     shifts: list[Text] | None = Field(default=None, min_length=1, max_length=24)
     in_house_course: bool | None = None
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 class RegisterAcademy(Command):
     code: Code
     name: Text
     state_certified: bool
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 class ChangeAcademyCertification(Command):
     code: Code
     state_certified: bool
     reason: Reason
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 class EnrolOfficer(Command):
@@ -127,10 +139,10 @@ class EnrolOfficer(Command):
     name: Text
     agency_code: Code
     role: OfficerRole = OfficerRole.PATROL_OFFICER
-    patrol_experience_began_on: date
+    patrol_experience_began_on: Day
     district: Text | None = None
     shift: Text | None = None
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 class RecordTraining(Command):
@@ -138,8 +150,8 @@ class RecordTraining(Command):
     kind: TrainingKind
     hours: Hours
     academy_code: Code
-    completed_on: date
-    began_on: date | None = None
+    completed_on: Day
+    began_on: Day | None = None
     volunteered: bool = True
 
 
@@ -147,26 +159,26 @@ class RecordExam(Command):
     officer: OfficerRef
     kind: ExamKind
     passed: bool
-    taken_on: date
+    taken_on: Day
 
 
 class IssueCertificate(Command):
     officer: OfficerRef
     credential: Credential
-    effective_on: date | None = None
+    effective_on: Day | None = None
     #: Leave empty to have the registry number it; give one to bring in a legacy certificate.
     number: CertificateNumber | None = None
 
 
 class RenewCertificate(Command):
     number: CertificateNumber
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 class SuspendCertificate(Command):
     number: CertificateNumber
     reason: Reason
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 class ReinstateCertificate(SuspendCertificate):
@@ -180,14 +192,14 @@ class RevokeCertificate(SuspendCertificate):
 class ChangePostStatus(Command):
     officer: OfficerRef
     status: PostStatus
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 class AssignOfficer(Command):
     officer: OfficerRef
     district: Text
     shift: Text
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 class SeparateOfficer(Command):
@@ -195,7 +207,7 @@ class SeparateOfficer(Command):
     reason: SeparationReason
     investigation_open: bool = False
     new_agency_code: Code | None = None
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 class TransferOfficer(Command):
@@ -205,7 +217,7 @@ class TransferOfficer(Command):
     agency_code: Code
     district: Text | None = None
     shift: Text | None = None
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 class CorrectRecord(Command):
@@ -221,7 +233,7 @@ class WithholdRecord(Command):
     officer: OfficerRef
     withheld: bool = True
     reason: Reason
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 Purpose = Literal["token", "checkpoint"]
@@ -245,25 +257,25 @@ class RetireKey(Command):
 class TrainingAmendment(Command):
     kind: TrainingKind | None = None
     hours: Hours | None = None
-    began_on: date | None = None
-    completed_on: date | None = None
+    began_on: Day | None = None
+    completed_on: Day | None = None
     volunteered: bool | None = None
 
 
 class ExamAmendment(Command):
     kind: ExamKind | None = None
     passed: bool | None = None
-    taken_on: date | None = None
+    taken_on: Day | None = None
 
 
 class PostStatusAmendment(Command):
     status: PostStatus | None = None
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 class EnrolmentAmendment(Command):
     name: Text | None = None
-    patrol_experience_began_on: date | None = None
+    patrol_experience_began_on: Day | None = None
 
 
 #: How the amendments of a correction are read, by the kind of record corrected.

@@ -1,9 +1,13 @@
 """The OpenAPI contract, fuzzed: schemathesis against the live server's /openapi.json.
 
-For every operation in the document, hypothesis generates requests from the schema: valid
-ones (some aimed at records that exist, so they get past 404) and invalid ones. Every
-response must be free of server errors, carry a documented status code and content type,
-and match the documented schema (bodies and headers); invalid requests must be refused.
+For every operation in the document, schemathesis' coverage phase first sends the cases it
+derives from the schema itself: each value at its boundaries, and each parameter and body
+field given one wrong value at a time (a number or a string for a boolean, a boolean or a
+string for a number, a date out of range, a missing field) while the rest stay valid and
+name records that exist. Then hypothesis generates requests from the schema: valid ones
+(some aimed at records that exist, so they get past 404) and invalid ones. Every response
+must be free of server errors, carry a documented status code and content type, and match
+the documented schema (bodies and headers); invalid requests must be refused.
 
 Each back end gets a pass with the state's key (every operation is open to it) and a
 smaller public pass (no key: 401 where one is needed). On PostgreSQL the passes are
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,6 +33,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.drivers import CoverageGenerator
+from schemathesis.generation.feedback import FeedbackSources
+from schemathesis.generation.overrides import Override, with_config_headers
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -102,6 +111,38 @@ def known(api: Api) -> dict[str, Any]:
     }
 
 
+def coverage_cases(operation: Any, existing: dict[str, Any]) -> Iterator[schemathesis.Case]:
+    """Schemathesis' coverage-phase cases of `operation`, positive and negative. A case
+    about anything but the path names the records in `existing`, so that a wrong value in
+    a body or a query reaches the command or the query it is meant for (an unknown officer
+    would be refused with 404 whatever the body held); a case about the path keeps its own."""
+    modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+    config = operation.schema.config.generation_for(operation=operation, phase="coverage")
+    # The key configured for the pass is sent with every case, as with the fuzzed ones.
+    headers = with_config_headers(operation.schema.config, operation=operation).headers
+    for about_the_path in (False, True):
+        named = {} if about_the_path else existing
+        override = Override(headers=dict(headers), path_parameters=dict(named))
+        cases = CoverageGenerator(
+            operation=operation,
+            generation_modes=modes,
+            generation_config=config,
+            auth_storage=None,
+            override=override,
+            feedback=FeedbackSources(),
+        )
+        for case in cases:
+            if _about_the_path(case) == about_the_path:
+                yield case
+
+
+def _about_the_path(case: schemathesis.Case) -> bool:
+    data = case.meta.phase.data if case.meta is not None else None
+    locations = {getattr(data, "parameter_location", None)}
+    locations |= {m.parameter_location for m in getattr(data, "mutations", ())}
+    return ParameterLocation.PATH in locations
+
+
 def fuzz(api: Api, known: dict[str, Any], caller: str, examples: int) -> list[str]:
     """Fuzz every operation as `caller`; return what failed (one entry per operation)."""
     schema = schemathesis.openapi.from_url(f"{api.base_url}/openapi.json")
@@ -138,6 +179,13 @@ def fuzz(api: Api, known: dict[str, Any], caller: str, examples: int) -> list[st
         def check(case: schemathesis.Case) -> None:
             case.call_and_validate(checks=CHECKS, timeout=30)
 
+        for case in coverage_cases(operation, existing):
+            try:
+                case.call_and_validate(checks=CHECKS, timeout=30)
+            # (schemathesis reports a case's failures as a BaseExceptionGroup)
+            except (Exception, BaseExceptionGroup) as e:  # the first failure is reported
+                failures.append(f"{operation.label} (coverage): {e}")
+                break
         try:
             check()
         except Exception as e:  # every operation is fuzzed; all failures are reported

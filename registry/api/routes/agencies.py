@@ -13,6 +13,7 @@ from registry.api.auth import EVERYONE, READERS, allow, callers, in_agency
 from registry.api.commands import CommandResult, carry_out
 from registry.api.services import Services, services_of
 from registry.api.shapes import (
+    DATE_RANGE,
     DEFAULT_LIMIT,
     IsoDate,
     Limit,
@@ -31,7 +32,8 @@ router = APIRouter(prefix="/v1", tags=["agencies"])
 
 Code = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
 On = Annotated[
-    IsoDate | None, Query(description="The date to answer for (default: today). Any date.")
+    IsoDate | None,
+    Query(description=f"The date to answer for (default: today), {DATE_RANGE}."),
 ]
 Svc = Annotated[Services, Depends(services_of)]
 #: Who reads an agency's roster, coverage, expiring report and change feed.
