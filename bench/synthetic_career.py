@@ -582,11 +582,11 @@ class Career:
             return
         start, _ = self.officer.renewal_cycle(number, day)
         needed = self.policy.renewal_ce_hours
-        hours = self.officer.ce_hours(start, day + timedelta(1))
+        hours = self.officer.ce_hours(number, start, day + timedelta(1))
         if hours < needed and r.random() < 0.5:
             # A class in the last weeks of the cycle.
             self.continuing_education(day, max(2.0, math.ceil(needed - hours)))
-            hours = self.officer.ce_hours(start, day + timedelta(1))
+            hours = self.officer.ce_hours(number, start, day + timedelta(1))
         if hours < needed or r.random() < 0.03:
             self.stats["lapsed"] += 1
             # A few come back to the classroom and start again with a new certificate.

@@ -37,7 +37,8 @@ class Caller:
     @property
     def actor(self) -> Actor:
         """The actor recorded on what this caller changes."""
-        return Actor(f"api-key:{self.key_id}", ActorRole(self.role.value))
+        scope = self.academy_code or self.agency_code
+        return Actor(f"api-key:{self.key_id}", ActorRole(self.role.value), scope)
 
 
 PUBLIC = Caller(ApiRole.PUBLIC)

@@ -17,15 +17,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from pydantic import ValidationError
 
+from registry.domain import authority, rules
 from registry.domain import commands as c
-from registry.domain import rules
 from registry.domain.agency import Academy, Agency
 from registry.domain.errors import InvalidInput, RuleViolation, StaleVersion
 from registry.domain.keys import SigningKeys
 from registry.domain.officer import Officer
 from registry.domain.policy import Policy
 from registry.domain.records import Index, key_id
-from registry.domain.values import Actor, Credential
+from registry.domain.values import Actor, ActorRole, Credential
 from registry.unit_of_work import UnitOfWork
 
 A = TypeVar("A", bound=Aggregate)
@@ -103,6 +103,13 @@ def check_post(agency: Agency, district: str | None, shift: str | None) -> None:
         raise InvalidInput("give both a district and a shift, or neither")
     if district is not None and shift is not None:
         agency.check_post(district, shift)
+
+
+def scope_academy(uow: UnitOfWork, actor: Actor) -> Academy | None:
+    """The academy training staff act for (their scope), if the actor is one of them."""
+    if actor.role is ActorRole.ACADEMY and actor.scope is not None:
+        return uow.academy(actor.scope)
+    return None
 
 
 def on_officer(
@@ -274,12 +281,14 @@ def issue_certificate(
             raise RuleViolation(
                 rules.CERTIFICATE_NUMBER_UNIQUE, f"certificate number {number} is taken"
             )
+        academy = authority.acting_academy(actor, scope_academy(uow, actor), on)
         expires_on = officer.issue_certificate(
             number=number,
             credential=cmd.credential,
             effective_on=on,
             policy=ctx.policy,
             actor=actor,
+            academy=academy,
         )
         index = Index.claim("certificate", number, officer.id)
         flags = ["mandated"] if officer.certificates[number].mandated else []
@@ -293,8 +302,9 @@ def renew_certificate(
 ) -> Decide:
     def act(uow: UnitOfWork, officer: Officer) -> Decision:
         on = ctx.effective(cmd.effective_on)
+        academy = authority.acting_academy(actor, scope_academy(uow, actor), on)
         expires_on = officer.renew(
-            number=cmd.number, effective_on=on, policy=ctx.policy, actor=actor
+            number=cmd.number, effective_on=on, policy=ctx.policy, actor=actor, academy=academy
         )
         return Decision([officer], officer, cmd.number, expires_on)
 

@@ -145,10 +145,13 @@ class ActorAsDict(Transcoding):
     name = "actor"
 
     def encode(self, obj: Actor) -> dict[str, Any]:
-        return {"id": obj.id, "role": obj.role.value}
+        data = {"id": obj.id, "role": obj.role.value}
+        if obj.scope is not None:
+            data["scope"] = obj.scope
+        return data
 
     def decode(self, data: dict[str, Any]) -> Actor:
-        return Actor(id=data["id"], role=ActorRole(data["role"]))
+        return Actor(id=data["id"], role=ActorRole(data["role"]), scope=data.get("scope"))
 
 
 def register_transcodings(transcoder: JSONTranscoder) -> None:

@@ -10,7 +10,7 @@ from registry.domain.values import Actor, ActorRole
 
 TODAY = date(2026, 11, 26)
 STATE = Actor("state-clerk-1", ActorRole.STATE)
-ACADEMY = Actor("instructor-7", ActorRole.ACADEMY)
+ACADEMY = Actor("instructor-7", ActorRole.ACADEMY, "SLC-CIT")
 AGENCY = Actor("records-3", ActorRole.AGENCY)
 
 AGENCY_CODE = "SLCPD"
@@ -114,9 +114,11 @@ def issue(
     *,
     on: date = date(2025, 9, 15),
     credential: str = "cit_officer",
+    actor: Actor = ACADEMY,
 ) -> Receipt:
+    """Issue a credential, as training staff of the academy that trained the officer."""
     return app.issue_certificate(
-        c.IssueCertificate(officer=officer, credential=credential, effective_on=on), ACADEMY
+        c.IssueCertificate(officer=officer, credential=credential, effective_on=on), actor
     )
 
 

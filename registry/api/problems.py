@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry.domain.errors import (
     Conflict,
+    Forbidden,
     IdempotencyConflict,
     InvalidInput,
     NotFound,
@@ -55,6 +56,7 @@ STATUSES: list[tuple[type[RegistryError], int, str]] = [
     (StaleVersion, 412, "The record changed since you read it"),
     (IdempotencyConflict, 422, "Idempotency key reused with a different request"),
     (Conflict, 409, "Conflicts with what is recorded"),
+    (Forbidden, 403, "No authority for this under the state program's rules"),
     (RuleViolation, 422, "Refused by a rule of the state program"),
     (NotFound, 404, "Not found"),
     (InvalidInput, 422, "Invalid input"),

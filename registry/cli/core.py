@@ -52,6 +52,7 @@ class Session:
     json: bool = False
     actor_id: str | None = None
     role: ActorRole = ActorRole.STATE
+    scope: str | None = None
     _registry: Registry | None = field(default=None, repr=False)
 
     @property
@@ -65,7 +66,10 @@ class Session:
         actor_id = (_os_user() if self.actor_id is None else self.actor_id).strip()
         if not actor_id or len(actor_id) > 200:
             raise InvalidInput("--actor must be 1 to 200 characters")
-        return Actor(actor_id, self.role)
+        scope = self.scope.strip().upper() if self.scope else None
+        if scope is not None and self.role not in (ActorRole.ACADEMY, ActorRole.AGENCY):
+            raise InvalidInput("--scope names the academy or agency of an academy or agency role")
+        return Actor(actor_id, self.role, scope)
 
     def close(self) -> None:
         if self._registry is not None:

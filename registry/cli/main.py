@@ -57,13 +57,25 @@ def main(
     role: Annotated[
         ActorRole, typer.Option("--role", help="The role the actor records in.")
     ] = ActorRole.STATE,
+    scope: Annotated[
+        str | None,
+        typer.Option(
+            "--scope",
+            metavar="CODE",
+            help="The academy (--role academy) or agency (--role agency) the actor acts "
+            "for: training staff issue and renew only for their own academy.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """The state registry of Crisis Intervention Team (CIT) certifications.
 
     Errors are one line on stderr. Exit codes:
     0 done, 1 refused (rule, not found, conflict), 2 invalid input, 3 database unavailable.
     """
-    current = Session(database=database, json=json_output, actor_id=actor, role=role)
+    current = Session(
+        database=database, json=json_output, actor_id=actor, role=role, scope=scope
+    )
     ctx.obj = current
     ctx.call_on_close(current.close)
 

@@ -40,6 +40,12 @@ class RuleViolation(RegistryError):
         self.detail = message
 
 
+class Forbidden(RuleViolation):
+    """The actor has no authority for this command (a rule of authority names why)."""
+
+    kind = "forbidden"
+
+
 class Conflict(RegistryError):
     """The command clashes with what is already recorded (a stale version, a duplicate)."""
 

@@ -82,7 +82,8 @@ def json_value(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, Actor):
-        return {"id": value.id, "role": value.role.value}
+        data = {"id": value.id, "role": value.role.value}
+        return data if value.scope is None else {**data, "scope": value.scope}
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")

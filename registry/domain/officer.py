@@ -20,7 +20,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from registry.domain import rules
+from registry.domain import authority, rules
 from registry.domain.dates import add_months, add_years
 from registry.domain.errors import InvalidInput, RuleViolation
 from registry.domain.events import RegistryAggregate
@@ -80,6 +80,8 @@ class Training(Fact):
     academy_state_certified: bool
     began_on: date
     volunteered: bool
+    #: Who recorded the completion (see `authority.own_completion`).
+    recorded_by: Actor | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         # An amended kind comes back from the log as a plain string.
@@ -322,19 +324,37 @@ class Officer(RegistryAggregate):
             return CertificateStatus.BASE_NOT_IN_FORCE, "CIT officer certification not in force"
         return CertificateStatus.IN_FORCE, ""
 
-    def ce_hours(self, start: date, end: date) -> float:
-        """Continuing-education hours completed in [start, end)."""
+    def ce_hours(self, number: str, start: date, end: date, *, academy: str | None = None) -> float:
+        """Continuing-education hours completed in [start, end) that count toward renewing
+        certificate `number` (with `academy`: only those its training staff recorded there).
+
+        An annual recertification class or a repeated academy counts; the course that
+        qualified the officer for the certificate never does. That course is the one of
+        the credential's own kind completed on or before the issue date (eligibility asks
+        for one completed by then), so a CIT academy completed on the issue date is not
+        continuing education for the certificate it earned, while one repeated after it is.
+        """
+        cert = self.certificate(number)
+        issued = cert.issued()
+        qualified_by = COURSE_FOR[cert.credential][0]
+        issued_on = issued.effective_on if issued else date.max
         return sum(
             t.hours
             for t in _live(self.trainings)
-            if t.kind in CE_KINDS and start <= t.completed_on < end
+            if t.kind in CE_KINDS
+            and start <= t.completed_on < end
+            and not (t.kind is qualified_by and t.completed_on <= issued_on)
+            and (
+                academy is None or authority.own_completion(academy, t.academy_code, t.recorded_by)
+            )
         )
 
     def renewal_cycle(self, number: str, on: date) -> tuple[date, date]:
         """The current cycle on a date: (first day whose CE counts toward renewal, expiry).
 
-        CE counts from the issue date, or from the day after the last renewal, so that
-        every hour counts toward exactly one renewal, even when an officer renews early.
+        CE counts from the issue date (never the qualifying course: see `ce_hours`), or
+        from the day after the last renewal, so that every hour counts toward exactly one
+        renewal, even when an officer renews early.
         """
         cert = self.certificate(number)
         live = [a for a in cert.live_actions(on) if a.expires_on]
@@ -407,6 +427,7 @@ class Officer(RegistryAggregate):
                 academy_state_certified=academy_state_certified,
                 began_on=began_on,
                 volunteered=volunteered,
+                recorded_by=actor,
             ),
         )
 
@@ -545,8 +566,13 @@ class Officer(RegistryAggregate):
         effective_on: date,
         policy: Policy,
         actor: Actor,
+        academy: str | None = None,
     ) -> date:
-        """Issue a credential after checking every rule for it. Returns the expiry date."""
+        """Issue a credential after checking every rule for it. Returns the expiry date.
+
+        `academy`: the academy whose training staff issue (see `registry.domain.authority`;
+        its own recorded course must qualify the officer), or None when the state issues.
+        """
         if number in self.certificates:
             raise RuleViolation(rules.CERTIFICATE_NUMBER_UNIQUE, f"{number} is already issued")
         for cert in self.certificates.values():
@@ -567,7 +593,7 @@ class Officer(RegistryAggregate):
                 f"officer already holds {credential} {held.number}, "
                 f"in force until {held.expires_on}",
             )
-        course = self._check_eligibility(credential, effective_on, policy)
+        course = self._check_eligibility(credential, effective_on, policy, academy)
         if self.post_status_on(effective_on) is not PostStatus.ACTIVE:
             raise RuleViolation(
                 rules.POST_ACTIVE,
@@ -584,7 +610,9 @@ class Officer(RegistryAggregate):
         )
         return expires_on
 
-    def _check_eligibility(self, credential: Credential, on: date, policy: Policy) -> Training:
+    def _check_eligibility(
+        self, credential: Credential, on: date, policy: Policy, academy: str | None
+    ) -> Training:
         """Check role, course, exams and experience for `credential`; return the course."""
         if credential is Credential.CIT_TELECOMMUNICATOR:
             if self.role is not OfficerRole.TELECOMMUNICATOR:
@@ -599,7 +627,7 @@ class Officer(RegistryAggregate):
                 rules.YOUTH_BASE,
                 f"CIT youth needs a CIT officer certification in force on {on}",
             )
-        course = self._qualifying_course(credential, on, policy)
+        course = self._qualifying_course(credential, on, policy, academy)
         if credential is Credential.CIT_YOUTH:
             return course
         self._require_passed(ExamKind.WRITTEN, course.began_on, on, rules.WRITTEN_EXAM)
@@ -615,7 +643,11 @@ class Officer(RegistryAggregate):
                 )
         return course
 
-    def _qualifying_course(self, credential: Credential, on: date, policy: Policy) -> Training:
+    def _qualifying_course(
+        self, credential: Credential, on: date, policy: Policy, academy: str | None
+    ) -> Training:
+        """The latest course qualifying the officer for `credential` by `on`; with
+        `academy`, the latest its training staff recorded at it (or Forbidden)."""
         kind, hours_field, rule = COURSE_FOR[credential]
         needed = getattr(policy, hours_field)
         courses = [
@@ -629,6 +661,14 @@ class Officer(RegistryAggregate):
                 f"{credential} needs a completed {kind} of at least {needed} hours "
                 f"at a state-certified academy by {on}",
             )
+        if academy is not None:
+            courses = [
+                t
+                for t in courses
+                if authority.own_completion(academy, t.academy_code, t.recorded_by)
+            ]
+            if not courses:
+                raise authority.not_own_course(academy, credential.value)
         return courses[-1]
 
     def _require_passed(self, kind: ExamKind, since: date, on: date, rule: str) -> None:
@@ -656,8 +696,21 @@ class Officer(RegistryAggregate):
         )
         self._add(cert.actions, action)
 
-    def renew(self, *, number: str, effective_on: date, policy: Policy, actor: Actor) -> date:
-        """Renew for another cycle. Returns the new expiry date."""
+    def renew(
+        self,
+        *,
+        number: str,
+        effective_on: date,
+        policy: Policy,
+        actor: Actor,
+        academy: str | None = None,
+    ) -> date:
+        """Renew for another cycle. Returns the new expiry date.
+
+        `academy`: the academy whose training staff renew (its own recorded continuing
+        education must make up the hours; see `registry.domain.authority`), or None when
+        the state renews.
+        """
         cert = self.certificate(number)
         if cert.revoked_on(effective_on):
             raise RuleViolation(rules.RENEWAL_REVOKED, f"certificate {number} is revoked")
@@ -667,8 +720,16 @@ class Officer(RegistryAggregate):
                 rules.RENEWAL_LAPSED,
                 f"certificate {number} expired on {expiry}; a lapsed certificate cannot be renewed",
             )
+        if cert.suspended_on(effective_on):
+            # A renewal extends validity: the state lifts a suspension before it moves.
+            raise RuleViolation(
+                rules.RENEWAL_SUSPENDED,
+                f"certificate {number} is suspended on {effective_on}: the state reinstates "
+                "it before it can be renewed",
+            )
         # Only CE completed by the renewal date counts (effective_on < expiry here).
-        hours = self.ce_hours(start, effective_on + timedelta(days=1))
+        until = effective_on + timedelta(days=1)
+        hours = self.ce_hours(number, start, until)
         if hours < policy.renewal_ce_hours:
             raise RuleViolation(
                 rules.RENEWAL_CE,
@@ -676,6 +737,10 @@ class Officer(RegistryAggregate):
                 f"completed in the cycle from {start} up to the renewal date {effective_on}; "
                 f"{hours:g} recorded",
             )
+        if academy is not None:
+            own = self.ce_hours(number, start, until, academy=academy)
+            if own < policy.renewal_ce_hours:
+                raise authority.not_own_hours(academy, own, policy.renewal_ce_hours)
         new_expiry = add_years(expiry, policy.validity_years)
         self._certificate_renewed(
             number=number, expires_on=new_expiry, effective_on=effective_on, actor=actor

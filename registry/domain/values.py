@@ -70,13 +70,17 @@ class CertificateStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who recorded an event: an actor id and the role they acted in."""
+    """Who recorded an event: an actor id, the role they acted in, and the academy or
+    agency they acted for (`scope`: training staff act for one academy, records clerks
+    for one agency; None for the state and auditors)."""
 
     id: str
     role: ActorRole
+    scope: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.role.value}:{self.id}"
+        name = f"{self.role.value}:{self.id}"
+        return name if self.scope is None else f"{name}@{self.scope}"
 
 
 ENUMS: tuple[type[StrEnum], ...] = (

@@ -728,7 +728,7 @@ def _certificate_rows(officer_id: str, officer: Officer) -> list[tuple[Any, ...]
         cycle_start, ce_hours = None, 0.0
         if issued is not None:
             start, expiry = officer.renewal_cycle(number, date.max)
-            cycle_start, ce_hours = start.isoformat(), officer.ce_hours(start, expiry)
+            cycle_start, ce_hours = start.isoformat(), officer.ce_hours(number, start, expiry)
         rows.append(
             (
                 number,

@@ -58,9 +58,16 @@ class Cli:
         self.url = url
 
     def __call__(
-        self, *args: str, actor: str = "state-clerk-1", role: str = "state", as_json: bool = False
+        self,
+        *args: str,
+        actor: str = "state-clerk-1",
+        role: str = "state",
+        scope: str | None = None,
+        as_json: bool = False,
     ) -> Result:
         options = ["--database", self.url, "--actor", actor, "--role", role]
+        if scope is not None:
+            options += ["--scope", scope]
         if as_json:
             options.append("--json")
         env = {"REGISTRY_DATABASE": None, "REGISTRY_ACTOR": None, "COLUMNS": "200"}
@@ -105,14 +112,43 @@ def certify(cli: Cli) -> str:
     cli.ok(*AGENCY)
     cli.ok(*ACADEMY)
     cli.ok(*ENROL, actor="records-3", role="agency")
-    cli.ok(*TRAINING, actor="instructor-7", role="academy")
+    cli.ok(*TRAINING, actor="instructor-7", role="academy", scope="SLC-CIT")
     for kind in ("written", "scenario"):
         cli.ok(
             "exam", "record", "UT-1001", "--kind", kind, "--passed", "--taken-on", "2025-09-12",
-            actor="instructor-7", role="academy",
+            actor="instructor-7", role="academy", scope="SLC-CIT",
         )  # fmt: skip
-    receipt = cli.json(*ISSUE, actor="instructor-7", role="academy")
+    receipt = cli.json(*ISSUE, actor="instructor-7", role="academy", scope="SLC-CIT")
     return receipt["certificate_number"]
+
+
+def test_training_staff_issue_only_for_the_academy_they_act_for(cli: Cli) -> None:
+    cli.ok(*AGENCY)
+    cli.ok(*ACADEMY)
+    cli.ok(*ENROL, actor="records-3", role="agency")
+    cli.ok(*TRAINING, actor="instructor-7", role="academy", scope="SLC-CIT")
+    for kind in ("written", "scenario"):
+        cli.ok(
+            "exam", "record", "UT-1001", "--kind", kind, "--passed", "--taken-on", "2025-09-12",
+            actor="instructor-7", role="academy", scope="SLC-CIT",
+        )  # fmt: skip
+    position = cli.position()
+
+    line = cli.refused(1, *ISSUE, actor="instructor-7", role="academy")
+    assert line.startswith("error: forbidden: training staff issue and renew for their own")
+    assert "[rule: issuer-authority]" in line
+    line = cli.refused(1, *ISSUE, actor="records-3", role="agency", scope="SLCPD")
+    assert "the agency role does not issue or renew certificates" in line
+    line = cli.refused(1, *ISSUE, actor="instructor-7", role="academy", scope="NO-SUCH")
+    assert line == "error: not found: academy NO-SUCH is not registered"
+    line = cli.refused(2, *ISSUE, actor="clerk-1", role="state", scope="SLC-CIT")
+    assert "--scope names the academy or agency" in line
+    assert cli.position() == position
+
+    issued = cli.json(*ISSUE, actor="instructor-7", role="academy", scope="slc-cit")
+    assert issued["certificate_number"].startswith("UT-CIT-")
+    [event] = [e for e in history(cli) if e["event"] == "CertificateIssued"]
+    assert event["actor"] == {"id": "instructor-7", "role": "academy", "scope": "SLC-CIT"}
 
 
 def history(cli: Cli, *args: str) -> list[dict[str, Any]]:
@@ -128,13 +164,13 @@ def test_a_certification_from_registration_to_status_and_history(cli: Cli) -> No
     enrolled = cli.ok(*ENROL, actor="records-3", role="agency").stdout
     assert "enrolled officer UT-1001 with SLCPD" in enrolled
     assert "version 1" in enrolled
-    cli.ok(*TRAINING, actor="instructor-7", role="academy")
+    cli.ok(*TRAINING, actor="instructor-7", role="academy", scope="SLC-CIT")
     for kind in ("written", "scenario"):
         cli.ok(
             "exam", "record", "UT-1001", "--kind", kind, "--passed", "--taken-on", "2025-09-12",
-            actor="instructor-7", role="academy",
+            actor="instructor-7", role="academy", scope="SLC-CIT",
         )  # fmt: skip
-    issued = cli.ok(*ISSUE, actor="instructor-7", role="academy").stdout
+    issued = cli.ok(*ISSUE, actor="instructor-7", role="academy", scope="SLC-CIT").stdout
     assert "issued cit_officer to UT-1001: certificate UT-CIT-" in issued
     assert "expires 2027-09-15" in issued
 
@@ -153,7 +189,7 @@ def test_a_certification_from_registration_to_status_and_history(cli: Cli) -> No
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", rows[0][3])  # recorded (date, time, zone)
     assert "agency:records-3" in rows[0]
     assert rows[1][:3] == ["5", "CertificateIssued", "2025-09-15"]
-    assert "academy:instructor-7" in rows[1]
+    assert "academy:instructor-7@SLC-CIT" in rows[1]
     assert [e["event"] for e in history(cli)] == events
 
 

@@ -415,6 +415,25 @@ def test_expiring_lists_certificates_in_force_in_the_window_with_ce_lacking(regi
     ]
 
 
+def test_the_expiring_report_counts_no_hours_of_the_academy_that_earned_the_certificate(
+    registry,
+):
+    """Certified on the academy's last day: the report says every CE hour is still lacking,
+    as the renewal would (it is refused), until a CE class after the issue counts."""
+    register_agencies_and_academies(registry)
+    enrol(registry, "UT-1001")
+    complete_academy(registry, "UT-1001", completed=date(2025, 9, 15))
+    number = issue(registry, "UT-1001", on=date(2025, 9, 15)).certificate_number
+    policy = registry.policy
+
+    [entry] = q.expiring(caught_up(registry), AGENCY_CODE, date(2027, 7, 1), 90, policy)
+    assert (entry.number, entry.ce_hours, entry.ce_hours_lacking) == (number, 0.0, 4.0)
+
+    continuing_education(registry, "UT-1001", on=date(2025, 9, 16), hours=3)
+    [entry] = q.expiring(caught_up(registry), AGENCY_CODE, date(2027, 7, 1), 90, policy)
+    assert (entry.ce_hours, entry.ce_hours_lacking) == (3.0, 1.0)
+
+
 def test_expiring_leaves_out_what_is_outside_the_window_or_no_longer_in_force(registry):
     numbers = patrol_world(registry)
     views = caught_up(registry)

@@ -146,6 +146,9 @@ def test_an_academy_whose_certification_was_withdrawn_before_completion_does_not
     complete_academy(enrolled)
 
     with refused(enrolled, rules.ACADEMY_COMPLETION, OFFICER):
+        issue(enrolled, actor=STATE)
+    # ... and the academy itself, no longer state-certified, issues nothing.
+    with refused(enrolled, rules.ISSUER_AUTHORITY, OFFICER):
         issue(enrolled)
 
 

@@ -9,13 +9,21 @@ import pytest
 from registry.domain import rules
 from registry.domain.policy import Policy
 from registry.domain.values import CertificateStatus
-from tests.factories import certified_officer, continuing_education, register_agencies_and_academies
+from tests.factories import (
+    certified_officer,
+    complete_academy,
+    continuing_education,
+    enrol,
+    issue,
+    register_agencies_and_academies,
+)
 from tests.unit.rule_helpers import (
     EXPIRES_ON,
     ISSUED_ON,
     OFFICER,
     record_training,
     refused,
+    reinstate,
     renew,
     revoke,
     status_of,
@@ -96,6 +104,56 @@ def test_only_ce_completed_inside_the_current_cycle_counts(cert, completed, allo
     else:
         with refused(app, rules.RENEWAL_CE, OFFICER):
             renew(app, number, date(2027, 6, 1))
+
+
+# ------------------------------------------------- the course that qualified the officer
+
+
+def certified_on_the_last_academy_day(memory_registry, policy: Policy | None = None):
+    """(registry, number) of a certificate issued on the day the 40-hour academy ended."""
+    app = memory_registry(today=LATER, policy=policy)
+    register_agencies_and_academies(app)
+    enrol(app, OFFICER)
+    complete_academy(app, OFFICER, began=date(2025, 9, 8), completed=ISSUED_ON)
+    return app, issue(app, OFFICER, on=ISSUED_ON).certificate_number
+
+
+@pytest.mark.parametrize("renewed_on", [date(2025, 9, 16), date(2027, 9, 14)])
+def test_the_academy_that_qualified_the_officer_is_not_continuing_education(
+    memory_registry, renewed_on
+):
+    """Certified on the academy's last day, an officer cannot renew the next day (or ever)
+    on that academy's 40 hours: the course that earned a certificate never renews it."""
+    app, number = certified_on_the_last_academy_day(memory_registry)
+
+    with refused(app, rules.RENEWAL_CE, OFFICER):
+        renew(app, number, renewed_on)
+
+
+@pytest.mark.parametrize(
+    ("kind", "completed", "renewed_on", "rule"),
+    [
+        pytest.param("continuing_education", ISSUED_ON, date(2025, 9, 16), None,
+                     id="a CE class on the issue date counts"),
+        pytest.param("cit_academy", date(2025, 9, 16), date(2025, 9, 16), None,
+                     id="an academy repeated the day after counts"),
+        pytest.param("continuing_education", date(2027, 9, 14), date(2027, 9, 14), None,
+                     id="CE on the last day of the cycle counts"),
+        pytest.param("continuing_education", EXPIRES_ON, EXPIRES_ON, rules.RENEWAL_LAPSED,
+                     id="CE on the expiry date is too late"),
+        pytest.param("continuing_education", date(2027, 10, 1), date(2027, 10, 1),
+                     rules.RENEWAL_LAPSED, id="CE after expiry is too late"),
+    ],
+)  # fmt: skip
+def test_the_boundaries_of_the_first_cycle(memory_registry, kind, completed, renewed_on, rule):
+    app, number = certified_on_the_last_academy_day(memory_registry)
+    record_training(app, kind, hours=40 if kind == "cit_academy" else 4, completed=completed)
+
+    if rule is None:
+        assert renew(app, number, renewed_on).expires_on == SECOND_EXPIRY
+    else:
+        with refused(app, rule, OFFICER):
+            renew(app, number, renewed_on)
 
 
 @pytest.mark.parametrize(
@@ -265,10 +323,29 @@ def test_a_certificate_cannot_be_renewed_before_it_was_issued(cert):
         renew(app, number, date(2025, 9, 14))
 
 
-def test_a_suspended_certificate_renewed_keeps_its_suspension(cert):
+def test_a_suspended_certificate_cannot_be_renewed_until_the_state_reinstates_it(cert):
+    """A renewal extends validity: while the state holds a certificate suspended its expiry
+    does not move, whoever asks. Once reinstated, it renews as any other."""
     app, number = cert
     continuing_education(app, OFFICER, on=date(2026, 5, 4), hours=4)
     suspend(app, number, date(2026, 6, 1))
 
-    assert renew(app, number, date(2027, 6, 1)).expires_on == SECOND_EXPIRY
-    assert status_of(app, number, date(2028, 1, 1)) is CertificateStatus.SUSPENDED
+    with refused(app, rules.RENEWAL_SUSPENDED, OFFICER):
+        renew(app, number, date(2027, 6, 1))
+    assert status_of(app, number, date(2027, 6, 2)) is CertificateStatus.SUSPENDED
+    assert app.status(number, on=date(2027, 6, 2)).certificates[0].expires_on == EXPIRES_ON
+
+    reinstate(app, number, date(2027, 7, 1))
+    assert renew(app, number, date(2027, 7, 1)).expires_on == SECOND_EXPIRY
+    assert status_of(app, number, date(2028, 1, 1)) is CertificateStatus.IN_FORCE
+
+
+def test_a_certificate_suspended_past_its_expiry_lapses(cert):
+    app, number = cert
+    continuing_education(app, OFFICER, on=date(2026, 5, 4), hours=4)
+    suspend(app, number, date(2027, 6, 1))
+    reinstate(app, number, date(2027, 10, 1))
+
+    assert status_of(app, number, date(2027, 10, 1)) is CertificateStatus.EXPIRED
+    with refused(app, rules.RENEWAL_LAPSED, OFFICER):
+        renew(app, number, date(2027, 10, 1))

@@ -289,8 +289,10 @@ def certificate_command(
     body: BaseModel | None,
     number: str,
 ) -> JSONResponse:
-    """Carry out a command about certificate `number`, in the caller's scope."""
-    in_scope(caller, holder_of(services, number), services.today())
+    """Carry out a command about certificate `number` (404 if no one holds it). Who may
+    renew is decided with the command (`registry.domain.authority`); the other commands
+    are the state's alone."""
+    holder_of(services, number)
     return carry_out(services, request, caller, command_from(command, body, number=number))
 
 
@@ -303,8 +305,11 @@ def renew(
     body: RenewalBody | None = None,  # type: ignore[valid-type]
 ) -> JSONResponse:
     """Renew a certificate for another cycle, from its previous expiry, once the holder has
-    the continuing-education hours of the cycle. An academy key renews only for officers
-    with a training recorded at its academy. The ETag is the holder's record version."""
+    the continuing-education hours of the cycle. The state renews; an academy key renews
+    only when its academy is state-certified on the renewal date and continuing education
+    it recorded itself, at its academy, makes up the cycle's hours (else 403, rule
+    `issuer-authority`). A suspended certificate is not renewed until the state reinstates
+    it. The ETag is the holder's record version."""
     return certificate_command(services, request, caller, c.RenewCertificate, body, number)
 
 

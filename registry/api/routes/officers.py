@@ -356,9 +356,14 @@ def issue_certificate(
     caller: Trainer,
 ) -> JSONResponse:
     """Issue a certificate once the officer meets every rule (course, both exams, patrol
-    experience, POST status active). Leave `number` out to have the registry number it;
-    give one to bring in a legacy certificate. The Location is the certificate's."""
-    response = officer_command(services, request, caller, c.IssueCertificate, body, id)
+    experience, POST status active). The state issues; an academy key issues only when its
+    academy is state-certified on the issue date and the qualifying course is one it
+    recorded itself, at its academy (else 403, rule `issuer-authority`). Leave `number` out
+    to have the registry number it; give one to bring in a legacy certificate. The
+    Location is the certificate's."""
+    officer = officer_of(services, id)
+    command = command_from(c.IssueCertificate, body, officer=str(officer.id))
+    response = carry_out(services, request, caller, command)
     return with_location(response, "/v1/certifications", "certificate_number")
 
 
