@@ -17,6 +17,7 @@ from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 from fastapi import Query
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -59,6 +60,12 @@ def _iso_date(value: object) -> object:
     return value
 
 
+def _in_the_range(day: date) -> date:
+    if not in_range(day):
+        raise ValueError(f"a date is {DATE_RANGE}")
+    return day
+
+
 def _json_number(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("a number is written as a JSON number (not a string or a boolean)")
@@ -71,7 +78,7 @@ def _json_number(value: object) -> object:
 IsoDate = Annotated[
     date,
     BeforeValidator(_iso_date),
-    Field(ge=EARLIEST, le=LATEST),
+    AfterValidator(_in_the_range),
     WithJsonSchema(
         {
             "type": "string",
