@@ -337,6 +337,8 @@ class Career:
             investigation_open=investigation,
             new_agency_code=new.code if transfer else None,
             effective_on=self.effective(day),
+            reported_on=self.effective(day),
+            policy=self.policy,
             actor=agency.actor,
         )
         self.agency = None

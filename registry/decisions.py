@@ -357,14 +357,18 @@ def separate_officer(
         on = ctx.effective(cmd.effective_on)
         if cmd.new_agency_code:
             uow.agency(cmd.new_agency_code)
-        officer.separate(
+        late = officer.separate(
             reason=cmd.reason,
             investigation_open=cmd.investigation_open,
             new_agency_code=cmd.new_agency_code,
             effective_on=on,
+            reported_on=ctx.clock(),
+            policy=ctx.policy,
             actor=actor,
         )
         flags = ["investigation-open"] if cmd.investigation_open else []
+        if late:
+            flags.append("reported-late")
         return Decision([officer], officer, flags=flags)
 
     return on_officer(cmd.officer, expected_version, act)

@@ -255,6 +255,23 @@ class Officer(RegistryAggregate):
         live = [a for a in _live(self.assignments, on) if a.agency_code == agency]
         return live[-1] if live else None
 
+    def deceased_on(self, on: date | None = None) -> date | None:
+        """The date the officer died, if a separation for that reason is recorded and in
+        effect by `on` (a correction that voids it undoes it)."""
+        for fact in _live(self.employment, on):
+            if fact.separation is SeparationReason.DECEASED:
+                return fact.effective_on  # type: ignore[no-any-return]
+        return None
+
+    def _refuse_if_deceased(self, on: date, what: str) -> None:
+        died = self.deceased_on(on)
+        if died is not None:
+            raise RuleViolation(
+                rules.OFFICER_DECEASED,
+                f"officer {self.post_number} died on {died} (recorded as a separation): "
+                f"they cannot {what}; a mistaken report is undone by a correction",
+            )
+
     def post_status_on(self, on: date) -> PostStatus | None:
         live = _live(self.post_statuses, on)
         return live[-1].status if live else None
@@ -307,6 +324,9 @@ class Officer(RegistryAggregate):
             return CertificateStatus.VOIDED, "issue was voided by a correction"
         if issued.effective_on > on:
             return CertificateStatus.NOT_YET_ISSUED, ""
+        died = self.deceased_on(on)
+        if died is not None:
+            return CertificateStatus.DECEASED, f"holder died on {died}"
         revoked = [a for a in cert.live_actions(on) if a.action == "revoked"]
         if revoked:
             return CertificateStatus.REVOKED, revoked[0].reason
@@ -477,8 +497,13 @@ class Officer(RegistryAggregate):
         investigation_open: bool,
         new_agency_code: str | None,
         effective_on: date,
+        reported_on: date,
+        policy: Policy,
         actor: Actor,
-    ) -> None:
+    ) -> bool:
+        """Record that the officer left their agency, reported on `reported_on`. Returns
+        whether the report is late: more than the policy's `separation_report_days` after
+        the separation took effect (the event says so too)."""
         agency = self.agency_on(effective_on)
         if agency is None:
             raise RuleViolation(
@@ -487,6 +512,12 @@ class Officer(RegistryAggregate):
         joined = [e for e in _live(self.employment) if not e.separation]
         if joined and effective_on < joined[-1].effective_on:
             raise RuleViolation(rules.DATE_ORDER, "separation cannot precede joining the agency")
+        if new_agency_code is not None and new_agency_code == agency:
+            raise RuleViolation(
+                rules.TRANSFER_ELSEWHERE,
+                f"a transfer leaves {agency} for another agency, not for {agency} itself",
+            )
+        late = (reported_on - effective_on).days > policy.separation_report_days
         self._separated(
             agency_code=agency,
             reason=reason,
@@ -494,7 +525,9 @@ class Officer(RegistryAggregate):
             new_agency_code=new_agency_code,
             effective_on=effective_on,
             actor=actor,
+            reported_late=late,
         )
+        return late
 
     @event("Separated")
     def _separated(
@@ -505,6 +538,7 @@ class Officer(RegistryAggregate):
         new_agency_code: str | None,
         effective_on: date,
         actor: Actor,
+        reported_late: bool = False,
     ) -> None:
         fact = Employment(
             self._event_version,
@@ -526,6 +560,7 @@ class Officer(RegistryAggregate):
         actor: Actor,
     ) -> None:
         """Join an agency after a separation (a transfer). Certificates are untouched."""
+        self._refuse_if_deceased(effective_on, "be received by an agency")
         current = self.agency_on(None)
         if current is not None:
             raise RuleViolation(
@@ -575,6 +610,7 @@ class Officer(RegistryAggregate):
         """
         if number in self.certificates:
             raise RuleViolation(rules.CERTIFICATE_NUMBER_UNIQUE, f"{number} is already issued")
+        self._refuse_if_deceased(effective_on, "be issued a certificate")
         for cert in self.certificates.values():
             if (
                 cert.credential is credential
@@ -647,20 +683,14 @@ class Officer(RegistryAggregate):
         self, credential: Credential, on: date, policy: Policy, academy: str | None
     ) -> Training:
         """The latest course qualifying the officer for `credential` by `on`; with
-        `academy`, the latest its training staff recorded at it (or Forbidden)."""
+        `academy`, the latest its training staff recorded at it.
+
+        Training staff of an academy that recorded no course of the kind for the officer
+        have no standing (Forbidden); one that did is told what its course lacks.
+        """
         kind, hours_field, rule = COURSE_FOR[credential]
         needed = getattr(policy, hours_field)
-        courses = [
-            t
-            for t in _live(self.trainings, on)
-            if t.kind is kind and t.academy_state_certified and t.hours >= needed
-        ]
-        if not courses:
-            raise RuleViolation(
-                rule,
-                f"{credential} needs a completed {kind} of at least {needed} hours "
-                f"at a state-certified academy by {on}",
-            )
+        courses = [t for t in _live(self.trainings) if t.kind is kind]
         if academy is not None:
             courses = [
                 t
@@ -669,7 +699,18 @@ class Officer(RegistryAggregate):
             ]
             if not courses:
                 raise authority.not_own_course(academy, credential.value)
-        return courses[-1]
+        qualifying = [
+            t
+            for t in courses
+            if t.effective_on <= on and t.academy_state_certified and t.hours >= needed
+        ]
+        if not qualifying:
+            raise RuleViolation(
+                rule,
+                f"{credential} needs a completed {kind} of at least {needed} hours "
+                f"at a state-certified academy by {on}",
+            )
+        return qualifying[-1]
 
     def _require_passed(self, kind: ExamKind, since: date, on: date, rule: str) -> None:
         if not any(
@@ -712,6 +753,7 @@ class Officer(RegistryAggregate):
         the state renews.
         """
         cert = self.certificate(number)
+        self._refuse_if_deceased(effective_on, "renew a certificate")
         if cert.revoked_on(effective_on):
             raise RuleViolation(rules.RENEWAL_REVOKED, f"certificate {number} is revoked")
         start, expiry = self.renewal_cycle(number, effective_on)

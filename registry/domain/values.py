@@ -66,6 +66,8 @@ class CertificateStatus(StrEnum):
     POST_NOT_ACTIVE = "post_not_active"
     BASE_NOT_IN_FORCE = "base_not_in_force"
     VOIDED = "voided"
+    #: The holder died (a separation for that reason): final from that date.
+    DECEASED = "deceased"
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,11 @@ PLACEMENT_COLUMNS = ("officer_id", "from_on", "until_on", "agency_code", "distri
 STATUS_INDEX_COLUMNS = ("number", "idx")
 #: Statuses on the expiry date under which there is no lapse to report: a revoked or
 #: voided certificate has ended already. (A suspended one still lapses.)
-NO_LAPSE = {CertificateStatus.REVOKED.value, CertificateStatus.VOIDED.value}
+NO_LAPSE = {
+    CertificateStatus.REVOKED.value,
+    CertificateStatus.VOIDED.value,
+    CertificateStatus.DECEASED.value,
+}
 #: Events that may add to the change feed.
 CHANGE_EVENTS = (
     Officer.CertificateIssued,
@@ -111,7 +115,7 @@ ROWS_CHANGED: dict[type, tuple[bool, bool]] = {
     Officer.ExamRecorded: (False, False),
     Officer.PostStatusChanged: (False, True),
     Officer.Assigned: (True, False),
-    Officer.Separated: (True, False),
+    Officer.Separated: (True, True),  # a death ends the certificates' timelines
     Officer.Joined: (True, False),
     Officer.CertificateIssued: (False, True),
     Officer.CertificateRenewed: (False, True),
@@ -189,6 +193,9 @@ def certificate_timeline(officer: Officer, number: str) -> list[list[Any]]:
             c for c in officer.certificates.values() if c.credential is Credential.CIT_OFFICER
         ]
     points: set[date] = {p.effective_on for p in officer.post_statuses if not p.void}
+    died = officer.deceased_on()
+    if died is not None:
+        points.add(died)
     for c in related:
         for action in c.actions:
             if not action.void:
@@ -427,6 +434,9 @@ class ReadModels:
         elif isinstance(event, Officer.Separated):
             kind, numbers, agencies = "separated", _held(officer), [agency_before]
             detail = str(event.reason)
+            if getattr(event, "reported_late", False):
+                days = (event.timestamp.astimezone(self.zone).date() - event.effective_on).days
+                detail += f"; reported late, {days} days after it took effect"
             if event.new_agency_code:
                 agencies.append(event.new_agency_code)
         elif isinstance(event, Officer.Joined):

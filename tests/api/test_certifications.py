@@ -80,8 +80,10 @@ def test_the_status_is_answered_for_any_date(api: Api, held: tuple[str, str]) ->
     expires_on = public.get(path).json()["expires_on"]
     lapsed = public.get(path, params={"on": expires_on}).json()
     assert lapsed["status"] == "expired" and lapsed["on"] == expires_on
-    for day in ("0001-01-01", "9999-12-31"):
+    for day in ("1900-01-01", "2199-12-31"):  # the first and last dates the API takes
         assert public.get(path, params={"on": day}).status_code == 200
+    for day in ("0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"):
+        refused(public.get(path, params={"on": day}), 422)
     for day in ("2024-02-30", "0", "tomorrow", ""):
         refused(public.get(path, params={"on": day}), 422)
 

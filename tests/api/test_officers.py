@@ -123,7 +123,11 @@ def test_an_academy_acts_only_for_its_academy_and_the_officers_trained_there(
         refused(academy.get(f"/v1/officers/{officer}"), 403)
         refused(academy.post(f"/v1/officers/{officer}/exams", json=exam), 403)
         issue = {"credential": "cit_officer"}
-        refused(academy.post(f"/v1/officers/{officer}/certifications", json=issue), 403)
+        refused(
+            academy.post(f"/v1/officers/{officer}/certifications", json=issue),
+            403,
+            "issuer-authority",
+        )
         refused(academy.get(f"/v1/officers/{officer}/history"), 403)
     assert api.position() == before
     # The state may do all of it, for any academy.
@@ -331,8 +335,10 @@ def test_an_officer_reference_that_is_garbage_is_404_or_422_never_a_server_error
     officer = enrol(api, "OF-16")
     for params in ({"on": "yesterday"}, {"on": "0"}, {"as_recorded_on": "2024-13-01"}):
         refused(state.get(f"/v1/officers/{officer}", params=params), 422)
-    for day in ("0001-01-01", "9999-12-31"):
-        for name in ("on", "as_recorded_on"):
+    for name in ("on", "as_recorded_on"):
+        for day in ("0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"):
+            refused(state.get(f"/v1/officers/{officer}", params={name: day}), 422)
+        for day in ("1900-01-01", "2199-12-31"):  # the first and last dates the API takes
             response = state.get(f"/v1/officers/{officer}", params={name: day})
             assert response.status_code in (200, 404), (name, day, response.text)
     refused(state.get(f"/v1/officers/{officer}/history", params={"limit": 0}), 422)

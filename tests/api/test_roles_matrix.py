@@ -104,9 +104,10 @@ class World:
         return enrol(self.api, self.unique("RM-"), agency)
 
     def trained(self) -> str:
-        """A new NORTHPD officer with the academy week at UPA and both exams passed."""
+        """A new NORTHPD officer with the academy week at UPA and both exams passed, as
+        UPA's training staff recorded them (so that UPA, as the state, may issue)."""
         officer = self.officer()
-        train(self.api, officer)
+        train(self.api, officer, caller="academy")
         return officer
 
     def certified(self, *, ce_hours: float = 0) -> tuple[str, str]:
@@ -114,9 +115,9 @@ class World:
         (officer id, certificate number)."""
         officer = self.trained()
         number = certify(self.api, officer, days=50)
-        if ce_hours:
+        if ce_hours:  # taught and recorded at UPA (so that UPA, as the state, may renew)
             ok(
-                self.state.post(
+                self.api.client("academy").post(
                     f"/v1/officers/{officer}/trainings",
                     json={
                         "kind": "continuing_education",

@@ -83,6 +83,9 @@ def test_a_voided_academy_no_longer_qualifies(app):
     correct(app, week.version, reason="recorded for the wrong officer")
 
     with refused(app, rules.ACADEMY_COMPLETION, OFFICER):
+        issue(app, actor=STATE)
+    # ... and the academy that recorded it has no standing to issue for the officer now.
+    with refused(app, rules.ISSUER_AUTHORITY, OFFICER):
         issue(app)
 
 
@@ -190,10 +193,11 @@ def test_amending_the_kind_of_a_training_makes_it_an_academy(app):
     week = academy(app, kind="awareness")
     exams(app)
     with refused(app, rules.ACADEMY_COMPLETION, OFFICER):
-        issue(app)
+        issue(app, actor=STATE)
 
     correct(app, week.version, reason="entered as awareness by mistake", kind="cit_academy")
 
+    # Still the academy's own completion, amended: its staff issue on it.
     assert issue(app).certificate_number
 
 

@@ -15,6 +15,7 @@ from tests.factories import (
     AGENCY_CODE,
     OTHER_AGENCY_CODE,
     STATE,
+    TODAY,
     certified_officer,
     enrol,
     register_agencies_and_academies,
@@ -103,13 +104,13 @@ def test_a_separation_dated_before_joining_the_current_agency_is_refused(app, nu
 
 
 def test_a_separation_with_an_open_investigation_is_flagged(app, number):
-    receipt = separate(app, investigation=True)
+    receipt = separate(app, TODAY, investigation=True)
 
     assert receipt.flags == ["investigation-open"]
 
 
 def test_a_separation_without_an_open_investigation_is_not_flagged(app, number):
-    assert separate(app).flags == []
+    assert separate(app, TODAY).flags == []
 
 
 def test_a_separation_naming_an_unknown_new_employer_is_refused(app, number):

@@ -76,6 +76,9 @@ def test_an_experienced_officer_with_academy_and_both_exams_is_certified(enrolle
 
 def test_an_officer_with_nothing_recorded_cannot_be_certified(enrolled):
     with refused(enrolled, rules.ACADEMY_COMPLETION, OFFICER):
+        issue(enrolled, actor=STATE)
+    # Training staff who recorded no academy week for the officer have no standing at all.
+    with refused(enrolled, rules.ISSUER_AUTHORITY, OFFICER):
         issue(enrolled)
 
 
@@ -119,7 +122,7 @@ def test_an_in_house_course_does_not_lead_to_state_certification(enrolled):
 
     assert "academy-not-state-certified" in receipt.flags
     with refused(enrolled, rules.ACADEMY_COMPLETION, OFFICER):
-        issue(enrolled)
+        issue(enrolled, actor=STATE)
 
 
 def test_a_course_at_a_state_certified_academy_is_not_flagged(enrolled):
@@ -486,7 +489,7 @@ def test_a_cit_academy_is_not_the_dispatcher_course(app):
     complete_academy(app, "UT-T1")
 
     with refused(app, rules.DISPATCHER_COURSE, "UT-T1"):
-        issue(app, "UT-T1", credential="cit_telecommunicator")
+        issue(app, "UT-T1", credential="cit_telecommunicator", actor=STATE)
 
 
 def test_the_policy_sets_the_hours_of_the_dispatcher_course(memory_registry):
@@ -543,7 +546,7 @@ def test_cit_youth_needs_the_youth_course(enrolled, hours):
         youth_course(enrolled, hours=hours)
 
     with refused(enrolled, rules.YOUTH_COURSE, OFFICER):
-        issue(enrolled, on=date(2026, 1, 10), credential="cit_youth")
+        issue(enrolled, on=date(2026, 1, 10), credential="cit_youth", actor=STATE)
 
 
 def test_cit_youth_lapses_to_base_not_in_force_when_the_officer_certificate_expires(enrolled):
