@@ -29,8 +29,9 @@ from tests.integration.test_audit_tampering import (
     verify,
 )
 
-#: Officers certified after the first checkpoint (7 events each).
+#: Officers certified after the first checkpoint, and the events each one takes.
 OFFICERS = 7
+EVENTS = 7
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,11 @@ class Saved:
     keys: Path
     #: The registry's checkpoint verifier key, as `registry audit log-key` printed it.
     key: str
-    #: The checkpoint the auditor saved, at the tree's size then (55 events).
+    #: The checkpoint the auditor saved, at the tree's size then.
     file: Path
-    #: The size of the first checkpoint (6): the log is rolled back to it.
+    #: Its size.
+    size: int
+    #: The size of the first checkpoint: the log is rolled back to it.
     first: int
 
 
@@ -65,11 +68,12 @@ def saved(database_url, make_registry, tmp_path, monkeypatch) -> Saved:
     for n in range(OFFICERS):
         certified_officer(app, f"UT-{n:04d}")
     file = tmp_path / "saved.txt"
-    assert (first, save_checkpoint(url, keys, file)) == (6, 55)
+    size = save_checkpoint(url, keys, file)
+    assert first > 0 and size == first + OFFICERS * EVENTS == len(stored_events(url))
     log_key = run(url, keys, "audit", "log-key")
     assert log_key.exit_code == 0, log_key.output
     [key] = log_key.stdout.split()
-    return Saved(url, keys, key, file, first)
+    return Saved(url, keys, key, file, size, first)
 
 
 def passes(verdict: Verdict) -> str:
@@ -117,9 +121,10 @@ def certify(make_registry, officers: int, first: int = 500) -> None:
 def test_an_honest_log_grown_since_extends_the_saved_checkpoint(saved, make_registry, tmp_path):
     certify(make_registry, 2)
     later = tmp_path / "later.txt"
-    assert save_checkpoint(saved.url, saved.keys, later) == 69
+    assert save_checkpoint(saved.url, saved.keys, later) == saved.size + 2 * EVENTS
     certify(make_registry, 1, first=600)
-    assert checkpoint(saved.url, saved.keys) == 76
+    grown = checkpoint(saved.url, saved.keys)
+    assert grown == saved.size + 3 * EVENTS
 
     out = passes(
         verify(
@@ -133,7 +138,7 @@ def test_an_honest_log_grown_since_extends_the_saved_checkpoint(saved, make_regi
             str(later),
         )
     )
-    assert "verified: 76 events, 4 signed checkpoints (keys given)" in out
+    assert f"verified: {grown} events, 4 signed checkpoints (keys given)" in out
     assert f"the log extends 2 saved checkpoints ({saved.file}, {later})" in out
     # Without a key, with the keys the log publishes: the same answer, and its warning.
     out = passes(verify(saved.url, saved.keys, "--since", str(saved.file)))
@@ -143,7 +148,7 @@ def test_an_honest_log_grown_since_extends_the_saved_checkpoint(saved, make_regi
 
 def test_a_checkpoint_of_the_current_tree_itself_passes(saved):
     out = passes(verify(saved.url, saved.keys, "--key", saved.key, "--since", str(saved.file)))
-    assert "verified: 55 events, 2 signed checkpoints" in out
+    assert f"verified: {saved.size} events, 2 signed checkpoints" in out
     assert f"the log extends 1 saved checkpoint ({saved.file})" in out
 
 
@@ -161,17 +166,17 @@ def test_a_log_rolled_back_with_its_tree_and_checkpoints_fails_only_against_the_
     saved,
 ):
     roll_back(saved.url, saved.first)
-    # What is left is whole: 6 events, their tree, their signed checkpoint.
+    # What is left is whole: the first events, their tree, their signed checkpoint.
     out = passes(verify(saved.url, saved.keys, "--key", saved.key))
-    assert "verified: 6 events, 1 signed checkpoint (keys given)" in out
+    assert f"verified: {saved.first} events, 1 signed checkpoint (keys given)" in out
 
     message = fails_at_saved(
         verify(saved.url, saved.keys, "--key", saved.key, "--since", str(saved.file)),
         saved.file,
-        55,
+        saved.size,
     )
     assert message == (
-        "the log's latest signed checkpoint counts 6 events, fewer than this one: "
+        f"the log's latest signed checkpoint counts {saved.first} events, fewer than this one: "
         "the log was rolled back"
     )
 
@@ -179,15 +184,16 @@ def test_a_log_rolled_back_with_its_tree_and_checkpoints_fails_only_against_the_
 def test_a_fork_shorter_than_the_saved_checkpoint_is_a_rollback(saved, make_registry):
     roll_back(saved.url, saved.first)
     certify(make_registry, 1)  # 7 other events, signed by the registry as usual
-    assert checkpoint(saved.url, saved.keys) == 13
+    forked = checkpoint(saved.url, saved.keys)
+    assert forked == saved.first + EVENTS < saved.size
     passes(verify(saved.url, saved.keys, "--key", saved.key))
 
     message = fails_at_saved(
         verify(saved.url, saved.keys, "--key", saved.key, "--since", str(saved.file)),
         saved.file,
-        55,
+        saved.size,
     )
-    assert "counts 13 events, fewer than this one: the log was rolled back" in message
+    assert f"counts {forked} events, fewer than this one: the log was rolled back" in message
 
 
 def test_a_fork_longer_than_the_saved_checkpoint_is_not_consistent_with_it(
@@ -195,9 +201,10 @@ def test_a_fork_longer_than_the_saved_checkpoint_is_not_consistent_with_it(
 ):
     roll_back(saved.url, saved.first)
     certify(make_registry, OFFICERS + 1)  # 56 other events: past the saved size
-    assert checkpoint(saved.url, saved.keys) == 62
+    forked = checkpoint(saved.url, saved.keys)
+    assert forked == saved.first + (OFFICERS + 1) * EVENTS > saved.size
     out = passes(verify(saved.url, saved.keys, "--key", saved.key))
-    assert "verified: 62 events, 2 signed checkpoints (keys given)" in out
+    assert f"verified: {forked} events, 2 signed checkpoints (keys given)" in out
 
     # A checkpoint saved from the forked log holds; the one saved before the rollback
     # fails, and is named even when it is given second.
@@ -205,7 +212,7 @@ def test_a_fork_longer_than_the_saved_checkpoint_is_not_consistent_with_it(
     early.write_text(
         run(saved.url, saved.keys, "audit", "checkpoint").stdout, encoding="utf-8", newline=""
     )
-    assert early.read_text().splitlines()[1] == "62"
+    assert early.read_text().splitlines()[1] == str(forked)
     message = fails_at_saved(
         verify(
             saved.url,
@@ -218,10 +225,10 @@ def test_a_fork_longer_than_the_saved_checkpoint_is_not_consistent_with_it(
             str(saved.file),
         ),
         saved.file,
-        55,
+        saved.size,
     )
     assert message.startswith(
-        "the log's latest signed checkpoint (62 events) does not extend it: "
+        f"the log's latest signed checkpoint ({forked} events) does not extend it: "
         "the log was forked or rewritten since ("
     ), message
 
@@ -240,7 +247,9 @@ def test_a_saved_checkpoint_signed_by_another_key_fails(saved, tmp_path):
         newline="",
     )
     message = fails_at_saved(
-        verify(saved.url, saved.keys, "--key", saved.key, "--since", str(forged)), forged, 55
+        verify(saved.url, saved.keys, "--key", saved.key, "--since", str(forged)),
+        forged,
+        saved.size,
     )
     assert message == "its signature does not verify: the note has no signature by a known key"
 
@@ -251,7 +260,9 @@ def test_a_saved_checkpoint_whose_root_was_changed_fails_its_signature(saved, tm
     other = ("B" if root[0] != "B" else "C") + root[1:]  # still 32 bytes of canonical base64
     changed = tmp_path / "changed.txt"
     changed.write_text(text.replace(root, other), encoding="utf-8", newline="")
-    message = fails_at_saved(verify(saved.url, saved.keys, "--since", str(changed)), changed, 55)
+    message = fails_at_saved(
+        verify(saved.url, saved.keys, "--since", str(changed)), changed, saved.size
+    )
     assert message.startswith("its signature does not verify: the signature by"), message
 
 

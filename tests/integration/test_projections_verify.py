@@ -120,6 +120,43 @@ def test_the_live_read_models_are_caught_up_first_and_compared_at_that_position(
     assert verdict.position == app.position() == built.runner.position()
 
 
+def test_read_models_moved_on_while_the_rebuild_runs_are_compared_where_they_stand(
+    built, make_registry
+):
+    """Another runner (a server's) applies new events while the scratch read models are
+    being built: the comparison is made at the live read models' new position."""
+    app = built.runner.app
+    other = make_registry()
+    moved: list[int] = []
+
+    def meanwhile(read: int, position: int) -> None:
+        if not moved:  # once, during the first build
+            certified_officer(other, "UT-9003")
+            Runner(other).catch_up()
+            moved.append(position)
+
+    verdict = verify_read_models(app, progress=meanwhile)
+    assert moved and moved[0] < app.position()
+    assert verdict.ok, verdict.differences[:5]
+    assert verdict.position == app.position() == built.runner.position()
+
+
+def test_read_models_ahead_of_a_truncated_log_are_named(built):
+    app = built.runner.app
+    head = app.position()
+    tamper_sql(built.url, "DELETE FROM {events} WHERE {position} > ?", (head - 2,))
+    verdict = verify_read_models(app)
+    assert not verdict.ok
+    assert verdict.position == head
+    first = verdict.differences[0]
+    assert (first.table, first.column, first.live, first.rebuilt) == (
+        "tracking",
+        "notification_id",
+        head,
+        head - 2,
+    )
+
+
 def test_the_change_feed_cursor_is_not_compared(built):
     """A rebuild numbers the same changes in another order: `seq` differs legitimately."""
     tamper_sql(built.url, "UPDATE rm_changes SET seq = seq + 100000")
