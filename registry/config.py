@@ -13,6 +13,8 @@ from registry.domain.policy import Policy
 
 DEFAULT_DATABASE = "sqlite:///registry.db"
 DEFAULT_ISSUER = "http://localhost:8000"
+#: Addresses that mean "every interface": no client can reach a server by them.
+ANY_ADDRESS = {"", "0.0.0.0", "::", "[::]"}
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Settings:
             timezone=os.environ.get("REGISTRY_TIMEZONE", "America/Denver"),
             policy=policy,
             key_dir=os.environ.get("REGISTRY_KEY_DIR") or None,
-            issuer=os.environ.get("REGISTRY_ISSUER", DEFAULT_ISSUER).rstrip("/"),
+            issuer=(os.environ.get("REGISTRY_ISSUER", "").strip() or DEFAULT_ISSUER).rstrip("/"),
             log_origin=os.environ.get("REGISTRY_LOG_ORIGIN") or None,
         )
         settings.zone()
@@ -73,3 +75,15 @@ class Settings:
         if not origin or any(c.isspace() for c in origin) or "+" in origin:
             raise InvalidInput(f"the log origin {origin!r} may hold no space nor '+'")
         return origin
+
+
+def listening_issuer(host: str, port: int) -> str:
+    """The issuer URL of a server listening on `host`:`port`, when REGISTRY_ISSUER does not
+    name one: `http://HOST:PORT`, with `localhost` for an address that means every
+    interface (0.0.0.0, ::), and an IPv6 address in brackets."""
+    host = host.strip()
+    if host in ANY_ADDRESS:
+        host = "localhost"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"

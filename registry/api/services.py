@@ -8,6 +8,7 @@ makes both safe at once), and a command's response waits until they show it.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from datetime import date
@@ -20,12 +21,16 @@ from registry.application import Registry
 from registry.config import Settings
 from registry.projections.runner import Projection, Runner
 from registry.projections.store import Views
+from registry.schema import schema_lock
 from registry.signing.service import Signing
 from registry.storage import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 #: Seconds a command's answer waits for the read models to show it once it is recorded.
 PATIENCE = 10.0
+#: Set (to "1") by `registry serve` once `prepare` has made the schema: its workers then
+#: make no tables nor functions of their own.
+PREPARED = "REGISTRY_SCHEMA_PREPARED"
 
 
 class LockedRunner(Runner):
@@ -47,8 +52,16 @@ class Services:
 
     def __init__(self, settings: Settings, *, background: bool = True) -> None:
         self.settings = settings
-        self.registry = Registry(settings)
-        self.runner = LockedRunner(self.registry)
+        # eventsourcing's tables and functions are made by `prepare` before the workers
+        # start; the read models and the tree check theirs (made then too) under the lock.
+        made = {"CREATE_TABLE": "no"} if os.environ.get(PREPARED) == "1" else None
+        with schema_lock(settings.database):
+            self.registry = Registry(settings, env=made)
+            try:
+                self.runner = LockedRunner(self.registry)
+            except BaseException:
+                self.registry.close()
+                raise
         self.signing = Signing(self.registry, self.runner)
         self.keys = ApiKeys(self.registry)
         self.background = background
@@ -105,3 +118,16 @@ async def services_of(request: Request) -> Services:
     """The services of the app serving `request` (a route dependency; a coroutine, so that
     FastAPI calls it on the event loop rather than in its thread pool)."""
     return request.app.state.services  # type: ignore[no-any-return]
+
+
+def prepare(settings: Settings) -> list[str]:
+    """Make what every server process of one database shares, once, before they start:
+    the log's tables and functions, the read models' and the Merkle tree's tables, and a
+    first token key and checkpoint key on a fresh registry (so that verifiers can fetch
+    them before anything is signed). Returns the kids of the keys published now."""
+    with schema_lock(settings.database):
+        registry = Registry(settings)
+        try:
+            return Signing(registry, Runner(registry)).publish_first_keys()
+        finally:
+            registry.close()

@@ -67,8 +67,15 @@ def retire(
 
 @keys_app.command("jwks")
 def jwks(ctx: typer.Context, purpose: Purpose = "token") -> None:
-    """Print the public JWK Set (RFC 7517) of every published key, as JSON."""
-    typer.echo(json.dumps(_signing(ctx).jwks(purpose), indent=2))
+    """Print the public JWK Set (RFC 7517) of every published key, as JSON.
+
+    On a fresh registry the first token and checkpoint keys are made and published
+    first (as `registry serve` does when it starts), so the keys can be pinned before
+    anything is signed.
+    """
+    signing = _signing(ctx)
+    signing.publish_first_keys()
+    typer.echo(json.dumps(signing.jwks(purpose), indent=2))
 
 
 @keys_app.command("list")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from registry.application import Registry
 from registry.audit import checkpoints
 from registry.domain.commands import PublishKey, RetireKey
-from registry.domain.errors import RuleViolation
+from registry.domain.errors import IdempotencyConflict, RuleViolation
 from registry.domain.values import Actor, ActorRole
 from registry.projections import queries
 from registry.projections.runner import Runner
@@ -29,6 +29,11 @@ STATUS_LIST_ID = "1"
 SYSTEM = Actor("registry", ActorRole.SYSTEM)
 #: The rule that refuses a token for a certificate not in force.
 NOT_IN_FORCE = "token-needs-certificate-in-force"
+#: The purposes of the registry's keys: tokens and status lists, and log checkpoints.
+PURPOSES = ("token", "checkpoint")
+#: The command id of the publication of a purpose's first key: one first key, whichever
+#: of several processes starting at once gets there first.
+FIRST_KEY = "registry:first-key:{purpose}"
 
 
 class Signing:
@@ -74,11 +79,33 @@ class Signing:
         """Retire a published key: what it signed no longer verifies."""
         self.app.execute(RetireKey(purpose=purpose, kid=kid, reason=reason), actor)
 
+    def publish_first_keys(self) -> list[str]:
+        """Make and publish a first key of each purpose (token, checkpoint) that has none:
+        on a fresh registry, so that its public keys can be fetched and pinned before
+        anything is signed. Returns the kids published now (none when every purpose has
+        a key). Safe in several processes at once: one first key per purpose is published."""
+        return [kid for purpose in PURPOSES if (kid := self._first_key(purpose)) is not None]
+
+    def _first_key(self, purpose: str) -> str | None:
+        keys = self.app.signing_keys(purpose)
+        if keys is not None and keys.active is not None:
+            return None
+        public = self.keys.create(purpose)
+        command = PublishKey(purpose=purpose, kid=public.kid, x=public.x)
+        try:
+            self.app.execute(command, SYSTEM, command_id=FIRST_KEY.format(purpose=purpose))
+        except IdempotencyConflict:
+            # Another process published its first key meanwhile: that one signs. This one
+            # was never published; its private half goes.
+            (self.keys.directory / purpose / f"{public.kid}.pem").unlink(missing_ok=True)
+            return None
+        return public.kid
+
     def signer(self, purpose: str = "token") -> Signer:
         """The key that signs now; on first use one is made and published."""
         keys = self.app.signing_keys(purpose)
         if keys is None or keys.active is None:
-            self.rotate(SYSTEM, purpose)
+            self._first_key(purpose)  # this process's, or another's made meanwhile
             keys = self.app.signing_keys(purpose)
             assert keys is not None and keys.active is not None
         if keys.active not in self._signers:
