@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from registry.application import Registry
+from registry.cli import core as command_line
 from registry.config import Settings
 from registry.domain.policy import Policy
 from tests.factories import TODAY
@@ -103,3 +104,10 @@ def memory_registry() -> Callable[..., Registry]:
         )
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def command_line_on_the_tests_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line, run in-process, answers on TODAY as the tests' registries do (and
+    records on that day): no test depends on the real date."""
+    monkeypatch.setitem(command_line.TIME, "clock", lambda: TODAY)

@@ -11,7 +11,6 @@ import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -29,7 +28,6 @@ from registry.api.routes import (
     verification,
 )
 from registry.api.services import Services
-from registry.api.shapes import in_range
 from registry.config import Settings
 from registry.domain.access import ApiRole
 
@@ -70,23 +68,13 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     problems.install(app)
     # The public's certificate look-ups, the busiest requests, are answered before routing.
     app.add_middleware(problems.OneValueEach)
-    app.add_middleware(PublicLookup)
+    app.add_middleware(certifications.PublicLookup)
     app.add_middleware(problems.BodyLimit, paths={"/v1/imports": admin.MAX_IMPORT})
     for router in ROUTERS:
         declare_roles(router)
         app.include_router(router)
     document(app)
     return app
-
-
-class PublicLookup(certifications.PublicLookup):
-    """The public's certificate look-ups, answered before routing, for the dates the API
-    takes: a look-up on any other date goes on to the route, which refuses it (422)."""
-
-    def day(self, query: bytes) -> date | None:
-        """The date of `on=YYYY-MM-DD` if it is in range, else None (left to the route)."""
-        found = super().day(query)
-        return found if found is None or in_range(found) else None
 
 
 def app_from_env() -> FastAPI:

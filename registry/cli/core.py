@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 from registry.application import Receipt, Registry, parse
 from registry.cli import output
 from registry.config import Settings
-from registry.domain.commands import Command
+from registry.domain.commands import EARLIEST, LATEST, Command
 from registry.domain.errors import InvalidInput, RegistryError
 from registry.domain.values import Actor, ActorRole
 from registry.storage import DATABASE_ERRORS, describe, persistence_env
@@ -157,9 +157,14 @@ def iso_date(value: str) -> date:
     if not _ISO_DATE.fullmatch(text):
         raise typer.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as e:
         raise typer.BadParameter(f"{value!r} is not a valid date ({e})") from None
+    if not EARLIEST <= day <= LATEST:
+        raise typer.BadParameter(
+            f"{value!r} is out of range: a date is from {EARLIEST} to {LATEST}"
+        )
+    return day
 
 
 def names(values: Sequence[str] | None) -> list[str] | None:

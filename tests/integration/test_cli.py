@@ -2,8 +2,9 @@
 
 Most tests drive the typer app in-process with CliRunner on a SQLite file; one runs the
 installed console script as a real process, and one runs on SQLite and PostgreSQL.
-The registry's clock is the real one, so every effective date here lies in the past and
-every status question names its date (`--on`).
+The command line runs in-process on the tests' day (TODAY, through `registry.cli.core.TIME`);
+the console script, run as a real process, on the real clock, so what it is asked names
+its dates.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import registry.cli.core
 from registry.application import Registry
 from registry.cli import app
 from registry.config import Settings
+from tests.factories import TODAY
 
 runner = CliRunner()
 
@@ -269,9 +271,10 @@ def test_a_rule_violation_is_one_line_naming_the_rule_and_records_nothing(cli: C
 
 
 def test_a_future_effective_date_is_refused_by_its_rule(cli: Cli) -> None:
-    tomorrow = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
-    line = cli.refused(1, *AGENCY[:-1], tomorrow)
+    line = cli.refused(1, *AGENCY[:-1], (TODAY + timedelta(days=1)).isoformat())
     assert "[rule: no-future-effective-date]" in line
+    assert "(today is 2026-11-26)" in line
+    assert cli.ok(*AGENCY[:-1], TODAY.isoformat())
 
 
 @pytest.mark.parametrize(
@@ -280,6 +283,7 @@ def test_a_future_effective_date_is_refused_by_its_rule(cli: Cli) -> None:
         ("2018-02-30", "is not a valid date"),
         ("20180201", "use YYYY-MM-DD"),
         ("last spring", "use YYYY-MM-DD"),
+        ("0001-01-01", "out of range: a date is from 1900-01-01 to 2199-12-31"),
     ],
 )
 def test_an_invalid_date_exits_2_naming_the_option(cli: Cli, value: str, why: str) -> None:
@@ -294,6 +298,14 @@ def test_an_invalid_date_exits_2_naming_the_option(cli: Cli, value: str, why: st
     assert repr(value) in line
     assert why in line
     assert cli.position() == before
+
+
+@pytest.mark.parametrize("question", [["coverage", "SLCPD"], ["expiring", "SLCPD"], ["tiers"]])
+def test_a_question_on_a_date_out_of_range_exits_2(cli: Cli, question: list[str]) -> None:
+    cli.ok(*AGENCY)
+    line = cli.refused(2, *question, "--on", "9999-12-31")
+    assert "'--on'" in line and "out of range" in line
+    assert cli.json(*question, "--on", "2199-12-31") is not None
 
 
 @pytest.mark.parametrize(
@@ -446,7 +458,7 @@ def test_every_command_of_the_application_runs(cli: Cli) -> None:
         "officer", "separate", "UT-1001", "--reason", "transferred", "--new-agency", "OGDENPD",
         "--investigation-open", "--on", "2026-09-01",
     )  # fmt: skip
-    assert separated["flags"] == ["investigation-open"]
+    assert separated["flags"] == ["investigation-open", "reported-late"]  # 86 days on
     assert cli.json("status", "UT-1001", "--on", "2026-09-02")["agency_code"] is None
     assert "unassociated" in cli.ok("status", "UT-1001", "--on", "2026-09-02").stdout
     cli.ok(

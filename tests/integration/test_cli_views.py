@@ -2,7 +2,7 @@
 
 The stories are recorded through the application service (tests/factories.py); the
 questions are asked with `registry ...` in-process (CliRunner), each on the test's own
-database. Every question names its date (`--on`): the command line's clock is the real one.
+database, on the tests' day (TODAY), as the stories are recorded.
 """
 
 from __future__ import annotations
@@ -412,7 +412,8 @@ def test_projections_run_follows_the_log_until_ctrl_c_stops_it_cleanly(
     env = {
         **os.environ,
         "REGISTRY_DATABASE": database_url,
-        "PYTHONPATH": str(ROOT),
+        # Kept first on the path: the test run may move the clock (tests/timeshift).
+        "PYTHONPATH": os.pathsep.join([os.environ.get("PYTHONPATH", ""), str(ROOT)]),
         "REGISTRY_KEY_DIR": str(tmp_path / "keys"),
     }
     process = subprocess.Popen(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from eventsourcing.persistence import StoredEvent
@@ -201,7 +201,7 @@ def test_an_old_version_1_enrolment_is_upcast_when_read(registry):
 
 def test_history_gives_effective_date_recorded_time_and_actor(registry):
     register_agencies_and_academies(registry)
-    before = datetime.now(UTC)
+    before = registry.now()  # the registry's recording clock
     enrol(registry)
     registry.record_exam(exam(), ACADEMY)
     history = registry.history("UT-1001")
@@ -219,7 +219,7 @@ def test_as_recorded_shows_what_the_registry_said_at_that_moment(registry):
     register_agencies_and_academies(registry)
     receipt = certified_officer(registry)
     number = receipt.certificate_number
-    recorded_before_suspension = datetime.now(UTC)
+    recorded_before_suspension = registry.now()
     registry.suspend_certificate(
         c.SuspendCertificate(number=number, reason="under review", effective_on=date(2025, 10, 1)),
         STATE,
@@ -240,7 +240,7 @@ def test_a_backdated_suspension_changes_the_effective_answer_but_not_the_recorde
     """Was the officer certified on 1 Oct 2025? Recorded now, the answer is no; before, yes."""
     register_agencies_and_academies(registry)
     number = certified_officer(registry).certificate_number
-    before = datetime.now(UTC)
+    before = registry.now()  # the registry's recording clock
     registry.suspend_certificate(
         c.SuspendCertificate(number=number, reason="late report", effective_on=date(2025, 10, 1)),
         STATE,

@@ -155,7 +155,10 @@ def test_a_runner_killed_mid_batch_resumes_with_nothing_twice_and_nothing_skippe
     random_history(app, officers=60, steps=1500, seed=3)
     head = app.position()
     runner = Runner(app)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([os.environ.get("PYTHONPATH", ""), str(ROOT)]),
+    }
     positions = []
     rng = random.Random(11)
     for _ in range(20):

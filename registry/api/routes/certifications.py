@@ -24,7 +24,7 @@ from registry.api.auth import EVERYONE, callers
 from registry.api.commands import CommandResult, carry_out
 from registry.api.routes.officers import ETAG_HEADER, in_scope, officer_of
 from registry.api.services import Services, services_of
-from registry.api.shapes import IsoDate, body_of, command_from
+from registry.api.shapes import DATE_RANGE, IsoDate, body_of, command_from, in_range
 from registry.domain import commands as c
 from registry.domain.access import ApiRole
 from registry.domain.errors import NotFound
@@ -46,7 +46,8 @@ Number = Annotated[
     ),
 ]
 On = Annotated[
-    IsoDate | None, Query(description="The date to answer for (default: today). Any date.")
+    IsoDate | None,
+    Query(description=f"The date to answer for (default: today), {DATE_RANGE}."),
 ]
 Svc = Annotated[Services, Depends(services_of)]
 
@@ -199,14 +200,15 @@ class PublicLookup:
         return None if status is None else public_view(status).model_dump_json().encode()
 
     def day(self, query: bytes) -> date | None:
-        """The date of `on=YYYY-MM-DD`, the only query answered here."""
+        """The date of `on=YYYY-MM-DD`, the only query answered here, if the API takes it."""
         found = self.ON.fullmatch(query)
         if found is None:
             return None
         try:
-            return date.fromisoformat(found.group(1).decode())
+            day = date.fromisoformat(found.group(1).decode())
         except ValueError:
             return None
+        return day if in_range(day) else None  # the route refuses a date out of range
 
 
 Waiting = tuple[str, date, asyncio.Future[queries.CertificationStatus | None]]
