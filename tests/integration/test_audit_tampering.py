@@ -165,8 +165,9 @@ class Built:
 
 @pytest.fixture
 def built(database_url, make_registry, tmp_path) -> Built:
-    """Agencies and academies, a checkpoint (its key is published early in the log),
-    seven certified officers, a second checkpoint: 55 events, verified."""
+    """Agencies and academies, a checkpoint (the registry's first keys, the checkpoint key
+    among them, are published early in the log), seven certified officers, a second
+    checkpoint: 56 events, verified."""
     url, keys = database_url, tmp_path / "keys"
     app = make_registry()
     names = NAMES[dialect(url)]
@@ -179,15 +180,15 @@ def built(database_url, make_registry, tmp_path) -> Built:
         certified_officer(app, f"UT-{n:04d}")
     second = checkpoint(url, keys)
     positions = [row[0] for row in stored_events(url)]
-    assert (first, second, len(positions)) == (6, 55, 55)
-    assert positions == list(range(1, 56))  # no gap: leaf i is at log position i + 1
+    assert (first, second, len(positions)) == (7, 56, 56)
+    assert positions == list(range(1, 57))  # no gap: leaf i is at log position i + 1
 
     log_key = run(url, keys, "audit", "log-key")
     assert log_key.exit_code == 0, log_key.output
     [key] = log_key.stdout.split()
     clean = verify(url, keys)
     assert clean.code == 0 and clean.errors == [], clean
-    assert "verified: 55 events, 2 signed checkpoints" in clean.out
+    assert "verified: 56 events, 2 signed checkpoints" in clean.out
     assert "pass --key with a key you hold apart" in clean.out  # no key was given
     return Built(url, keys, positions, [first, second], key)
 
@@ -204,7 +205,7 @@ def test_a_registry_with_several_checkpoints_verifies_with_the_key_the_auditor_h
         checkpoint(built.url, built.keys)
     verdict = verify(built.url, built.keys, "--key", built.key)
     assert verdict.code == 0 and verdict.errors == [], verdict
-    assert "verified: 76 events, 5 signed checkpoints (keys given)" in verdict.out
+    assert "verified: 77 events, 5 signed checkpoints (keys given)" in verdict.out
     assert "hold apart" not in verdict.out  # the auditor's own key: no warning
 
 
@@ -301,8 +302,8 @@ def test_a_truncated_log_grown_again_names_the_first_truncated_leaf(built, make_
     # The first event after the cut: at the truncated positions again on SQLite (a rowid
     # is reused), after them on PostgreSQL (a sequence is not). Either way it is leaf
     # `first_cut`, and no checkpoint is checked before the leaves it covers.
-    # (The checkpoint key was published early, at positions 5 and 6: had the cut removed
-    # its publication, every checkpoint's signature would fail first, at checkpoint 6.)
+    # (The checkpoint key was published early, right after the registrations: had the cut
+    # removed its publication, every checkpoint's signature would fail first, at the first.)
     [(position,)] = tamper_sql(
         built.url,
         "SELECT MIN({position}) FROM {events} WHERE {position} > ?",
