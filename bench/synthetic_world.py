@@ -116,7 +116,7 @@ class AgencyPlan:
     actor: Actor = field(init=False)
 
     def __post_init__(self) -> None:
-        self.actor = Actor(f"records-{self.code.lower()}", ActorRole.AGENCY)
+        self.actor = Actor(f"records-{self.code.lower()}", ActorRole.AGENCY, self.code)
 
     @property
     def volunteer_rate(self) -> float:
@@ -136,7 +136,9 @@ class AcademyPlan:
         return self.aggregate.is_state_certified_on(day)
 
     def instructor(self, rng: random.Random) -> Actor:
-        return Actor(f"instructor-{self.code.lower()}-{rng.randint(1, 6)}", ActorRole.ACADEMY)
+        return Actor(
+            f"instructor-{self.code.lower()}-{rng.randint(1, 6)}", ActorRole.ACADEMY, self.code
+        )
 
 
 @dataclass
