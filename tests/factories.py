@@ -87,8 +87,10 @@ def complete_academy(
     academy: str = ACADEMY_CODE,
     volunteered: bool = True,
     exams: bool = True,
+    actor: Actor = ACADEMY,
 ) -> None:
-    """A 40-hour academy week followed by passed written and scenario exams."""
+    """A 40-hour academy week followed by passed written and scenario exams, recorded by
+    `actor` (the academy's training staff unless told)."""
     app.record_training(
         c.RecordTraining(
             officer=officer,
@@ -99,12 +101,12 @@ def complete_academy(
             completed_on=completed,
             volunteered=volunteered,
         ),
-        ACADEMY,
+        actor,
     )
     if exams:
         for kind in ("written", "scenario"):
             app.record_exam(
-                c.RecordExam(officer=officer, kind=kind, passed=True, taken_on=completed), ACADEMY
+                c.RecordExam(officer=officer, kind=kind, passed=True, taken_on=completed), actor
             )
 
 

@@ -109,8 +109,9 @@ def cli(sqlite_url: str) -> Cli:
     return Cli(sqlite_url)
 
 
-def certify(cli: Cli) -> str:
-    """Agency, academy, enrolment, academy week, both exams and a certificate; its number."""
+def qualify(cli: Cli) -> None:
+    """Agency, academy, enrolment, and the academy week and both exams, as SLC-CIT's staff
+    record them."""
     cli.ok(*AGENCY)
     cli.ok(*ACADEMY)
     cli.ok(*ENROL, actor="records-3", role="agency")
@@ -120,20 +121,17 @@ def certify(cli: Cli) -> str:
             "exam", "record", "UT-1001", "--kind", kind, "--passed", "--taken-on", "2025-09-12",
             actor="instructor-7", role="academy", scope="SLC-CIT",
         )  # fmt: skip
+
+
+def certify(cli: Cli) -> str:
+    """An officer qualified (`qualify`) and certified by SLC-CIT's staff; the number."""
+    qualify(cli)
     receipt = cli.json(*ISSUE, actor="instructor-7", role="academy", scope="SLC-CIT")
     return receipt["certificate_number"]
 
 
 def test_training_staff_issue_only_for_the_academy_they_act_for(cli: Cli) -> None:
-    cli.ok(*AGENCY)
-    cli.ok(*ACADEMY)
-    cli.ok(*ENROL, actor="records-3", role="agency")
-    cli.ok(*TRAINING, actor="instructor-7", role="academy", scope="SLC-CIT")
-    for kind in ("written", "scenario"):
-        cli.ok(
-            "exam", "record", "UT-1001", "--kind", kind, "--passed", "--taken-on", "2025-09-12",
-            actor="instructor-7", role="academy", scope="SLC-CIT",
-        )  # fmt: skip
+    qualify(cli)
     position = cli.position()
 
     line = cli.refused(1, *ISSUE, actor="instructor-7", role="academy")

@@ -100,27 +100,12 @@ def test_recording_a_class_gives_no_authority_to_issue(app, actor, academy, kind
 
 
 def test_an_academy_issues_only_on_a_course_it_recorded_itself(memory_registry):
-    """The state entered the week taught at SLC-CIT: the state issues, SLC-CIT's staff
-    do not (they recorded nothing), nor does anyone on a course recorded elsewhere."""
+    """The state entered the week taught at SLC-CIT: the state issues on it, SLC-CIT's
+    staff do not (they recorded nothing)."""
     app = memory_registry(today=LATER)
     register_agencies_and_academies(app)
     enrol(app)
-    app.record_training(
-        c.RecordTraining(
-            officer=OFFICER,
-            kind="cit_academy",
-            hours=40,
-            academy_code=ACADEMY_CODE,
-            began_on=date(2025, 9, 8),
-            completed_on=date(2025, 9, 12),
-        ),
-        STATE,
-    )
-    for kind in ("written", "scenario"):
-        app.record_exam(
-            c.RecordExam(officer=OFFICER, kind=kind, passed=True, taken_on=date(2025, 9, 12)),
-            STATE,
-        )
+    complete_academy(app, actor=STATE)
 
     with refused(app, rules.ISSUER_AUTHORITY, OFFICER):
         issue(app, actor=ACADEMY)
