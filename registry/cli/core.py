@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -20,7 +20,7 @@ import psycopg
 import typer
 from typer.core import TyperGroup
 
-from registry.application import Receipt, Registry, parse
+from registry.application import Receipt, RecordedOn, Registry, parse
 from registry.cli import output
 from registry.config import Settings
 from registry.domain.commands import EARLIEST, LATEST, Command
@@ -95,6 +95,17 @@ def _os_user() -> str:
 #: Keyword arguments of `Registry` that set the command line's time (`clock`, `now`);
 #: empty: the real time. Tests set them to run the command line on a fixed day.
 TIME: dict[str, Callable[[], Any]] = {}
+
+
+def moment() -> datetime:
+    """The command line's present moment, for what it checks without opening a registry
+    (an offline token): the time set in `TIME`, as a registry would take it, else the
+    real time."""
+    if "now" in TIME:
+        return TIME["now"]()  # type: ignore[no-any-return]
+    if "clock" in TIME:
+        return RecordedOn(TIME["clock"], Settings.from_env().zone())()
+    return datetime.now().astimezone()
 
 
 def open_registry(database: str | None) -> Registry:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from registry.cli.core import EXIT_REFUSED, session
+from registry.cli.core import EXIT_REFUSED, moment, session
 from registry.cli.output import console, emit_json
 from registry.domain.errors import InvalidInput
 from registry.projections import queries
@@ -128,8 +128,8 @@ def verify(
     """
     current = session(ctx)
     text = (sys.stdin.read() if token == "-" else token).strip()
-    now = datetime.now().astimezone()
     if jwks_file or status_list_file:
+        now = moment()
         if jwks_file is None:
             raise InvalidInput("an offline check needs --jwks FILE with the registry's keys")
         result = verify_token(
@@ -139,7 +139,7 @@ def verify(
             now=now,
         )
     else:
-        result = _verify_live(Signing(current.registry), text, now)
+        result = _verify_live(Signing(current.registry), text, current.registry.now())
     _show(result, as_json=current.json)
     if not result.valid:
         raise typer.Exit(EXIT_REFUSED)

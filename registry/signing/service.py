@@ -9,7 +9,7 @@ suspension is in the next list as soon as it is projected.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from registry.application import Registry
 from registry.audit import checkpoints
@@ -124,7 +124,7 @@ class Signing:
 
     def issue_token(self, number: str, *, now: datetime | None = None) -> str:
         """A signed token for a certificate in force today; refused for any other."""
-        now = now or datetime.now(UTC)
+        now = now or self.app.now()
         self.runner.catch_up(only=self.runner.read_models)
         today = self.app.clock()
         status = queries.certificate_status(self.runner.views, number, today)
@@ -154,7 +154,7 @@ class Signing:
 
     def status_list(self, *, now: datetime | None = None) -> str:
         """The signed status list of every certificate as it stands today."""
-        now = now or datetime.now(UTC)
+        now = now or self.app.now()
         self.runner.catch_up(only=self.runner.read_models)
         values = queries.status_list_values(self.runner.views, self.app.clock())
         ttl = timedelta(seconds=self.app.policy.status_list_ttl_seconds)
@@ -173,7 +173,9 @@ class Signing:
     def checkpoint(self) -> checkpoints.Kept:
         """Sign and keep a checkpoint of the log's Merkle tree as it stands (the tree as
         projected: catch it up first for one of the whole log)."""
-        return checkpoints.make(self.runner.views, self.signer("checkpoint"), self.origin)
+        return checkpoints.make(
+            self.runner.views, self.signer("checkpoint"), self.origin, now=self.app.now()
+        )
 
     def log_keys(self) -> list[str]:
         """The signed-note verifier keys of the published checkpoint keys, the one that

@@ -103,7 +103,7 @@ def verify_live(services: Services, token: str) -> VerificationResult:
         token,
         jwks=jwks,
         status_list=None,
-        now=datetime.now(services.registry.settings.zone()),
+        now=services.registry.now(),
         retired=retired,
         live_status=live,
         issuer=signing.issuer,
