@@ -382,7 +382,7 @@ def test_as_recorded_on_shows_the_record_as_it_stood_that_day(
     )
     monkeypatch.setitem(registry.cli.core.TIME, "now", lambda: next(moments))
     number = certify(cli)
-    monkeypatch.undo()
+    monkeypatch.delitem(registry.cli.core.TIME, "now")  # back to recording on TODAY
     cli.ok("certificate", "suspend", number, "--reason", "under review", "--on", "2026-01-10")
 
     now = cli.json("status", "UT-1001", "--on", "2026-01-15")
