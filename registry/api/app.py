@@ -30,6 +30,8 @@ from registry.api.routes import (
 from registry.api.services import Services
 from registry.config import Settings
 from registry.domain.access import ApiRole
+from registry.web import pages
+from registry.web import routes as web
 
 #: In the order requests are matched: the certificate look-up, the busiest route, first.
 ROUTERS = [
@@ -65,12 +67,13 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         # redirect (whose Location Starlette would build from the request's Host header).
         redirect_slashes=False,
     )
-    problems.install(app)
+    problems.install(app, page=pages.error_page)
     # The public's certificate look-ups, the busiest requests, are answered before routing.
+    app.add_middleware(pages.PageHeaders)
     app.add_middleware(problems.OneValueEach)
     app.add_middleware(certifications.PublicLookup)
     app.add_middleware(problems.BodyLimit, paths={"/v1/imports": admin.MAX_IMPORT})
-    for router in ROUTERS:
+    for router in [*ROUTERS, *web.ROUTERS]:
         declare_roles(router)
         app.include_router(router)
     document(app)

@@ -5,14 +5,16 @@ Each error class has a stable `type` URI; a rule violation also names its rule.
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from eventsourcing.persistence import ConnectionUnavailableError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,6 +53,8 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
+#: Headers of a problem response that its HTML page carries too.
+PASSED_ON = {"www-authenticate", "retry-after", "allow"}
 #: HTTP status and title of each error class, most specific first.
 STATUSES: list[tuple[type[RegistryError], int, str]] = [
     (StaleVersion, 412, "The record changed since you read it"),
@@ -135,53 +139,72 @@ def _validation(errors: list[Any]) -> JSONResponse:
     return problem(422, summary, errors=described)
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into a problem response."""
+#: Renders a refusal of a web page's request as HTML: (request, status, detail, headers),
+#: None for a request of the API's.
+PageRenderer = Callable[[Request, int, str, dict[str, str] | None], Response | None]
+
+
+def install(app: FastAPI, page: PageRenderer | None = None) -> None:
+    """Register the handlers that turn every error into a problem response (or, for a web
+    page's request, into the HTML page `page` renders)."""
+
+    def answer(request: Request, response: JSONResponse) -> Response:
+        if page is not None:
+            headers = {k: v for k, v in response.headers.items() if k in PASSED_ON}
+            detail = json.loads(bytes(response.body)).get("detail", "")
+            html = page(request, response.status_code, detail, headers or None)
+            if html is not None:
+                return html
+        return response
 
     @app.exception_handler(RegistryError)
-    async def _registry(_: Request, error: RegistryError) -> JSONResponse:
-        return registry_problem(error)
+    async def _registry(request: Request, error: RegistryError) -> Response:
+        return answer(request, registry_problem(error))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        return _validation(list(error.errors()))
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        return answer(request, _validation(list(error.errors())))
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, error: HTTPException) -> JSONResponse:
+    async def _http(request: Request, error: HTTPException) -> Response:
         detail = error.detail if isinstance(error.detail, str) else ""
-        return problem(error.status_code, detail, headers=getattr(error, "headers", None))
+        response = problem(error.status_code, detail, headers=getattr(error, "headers", None))
+        return answer(request, response)
 
     for database_error in DATABASE_ERRORS:
 
         @app.exception_handler(database_error)
-        async def _database(_: Request, error: Exception) -> JSONResponse:
+        async def _database(request: Request, error: Exception) -> Response:
             log.error("database error: %s", type(error).__name__)
-            return problem(
+            response = problem(
                 503,
                 "the registry's database is not answering; try again shortly",
                 headers={"Retry-After": "5"},
             )
+            return answer(request, response)
 
     @app.exception_handler(ConnectionUnavailableError)
-    async def _busy(_: Request, error: Exception) -> JSONResponse:
+    async def _busy(request: Request, error: Exception) -> Response:
         # Every connection stayed taken (another process holds the SQLite write lock, say):
         # the database answers, it is busy; nothing was written.
         log.warning("no database connection came free: %s", error)
-        return problem(
+        response = problem(
             503,
             "the registry is busy: no database connection came free in time; try again",
             headers={"Retry-After": "1"},
         )
+        return answer(request, response)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, error: Exception) -> Response:
         log.exception("unexpected error")
-        return problem(
+        response = problem(
             500,
             "an unexpected error; it has been logged",
             kind="internal-error",
             title="Internal error",
         )
+        return answer(request, response)
 
 
 class BodyLimit:

@@ -54,6 +54,38 @@ class CertificationStatus(View):
         return self.status is CertificateStatus.IN_FORCE
 
 
+class PublicCertification(View):
+    """What anyone may know of a certificate on a date: what its verification token
+    shows. The holder's name and agency are null when the officer's record is withheld."""
+
+    number: str
+    credential: Credential
+    status: CertificateStatus
+    on: date
+    issued_on: date | None
+    expires_on: date | None
+    reason: str
+    holder_name: str | None
+    agency_code: str | None
+
+
+def public_view(status: CertificationStatus) -> PublicCertification:
+    """A certificate as the public sees it: no registry id or POST number, and no holder
+    at all if the record is withheld."""
+    shown = not status.withheld
+    return PublicCertification(
+        number=status.number,
+        credential=status.credential,
+        status=status.status,
+        on=status.on,
+        issued_on=status.issued_on,
+        expires_on=status.expires_on,
+        reason=status.reason,
+        holder_name=status.holder_name if shown else None,
+        agency_code=status.agency_code if shown else None,
+    )
+
+
 class RosterOfficer(View):
     officer_id: str
     post_number: str
@@ -405,6 +437,15 @@ def tiers(views: Views, on: date) -> list[AgencyTier]:
             )
         )
     return result
+
+
+def agency_tier(views: Views, code: str, on: date) -> AgencyTier:
+    """One agency's tier on a date (NotFound if no agency has that code)."""
+    wanted = code.strip().upper()
+    found = next((tier for tier in tiers(views, on) if tier.code == wanted), None)
+    if found is None:
+        raise NotFound(f"agency {wanted} is not registered")
+    return found
 
 
 # --------------------------------------------------------------- for auditors

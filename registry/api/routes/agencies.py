@@ -25,7 +25,6 @@ from registry.api.shapes import (
 )
 from registry.domain import commands as c
 from registry.domain.access import ApiRole
-from registry.domain.errors import NotFound
 from registry.projections import queries
 
 router = APIRouter(prefix="/v1", tags=["agencies"])
@@ -89,11 +88,8 @@ def list_agencies(
 def get_agency(code: Code, services: Svc, on: On = None) -> AgencyDetail:
     """One agency, with its tier."""
     day = on or services.today()
-    wanted = code.strip().upper()
-    tier = next((t for t in queries.tiers(services.views, day) if t.code == wanted), None)
-    if tier is None:
-        raise NotFound(f"agency {wanted} is not registered")
-    agency = services.registry.agency(wanted)
+    tier = queries.agency_tier(services.views, code, day)
+    agency = services.registry.agency(tier.code)
     return AgencyDetail(
         code=agency.code,
         name=agency.name,

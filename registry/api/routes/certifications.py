@@ -29,7 +29,6 @@ from registry.domain import commands as c
 from registry.domain.access import ApiRole
 from registry.domain.errors import NotFound
 from registry.domain.officer import Officer
-from registry.domain.values import CertificateStatus, Credential
 from registry.projections import queries
 from registry.storage import DATABASE_ERRORS
 
@@ -68,21 +67,6 @@ LOOKUP_HEADERS = {"Cache-Control": "no-cache", "Vary": "Authorization"}
 LOOKUP_PREFIX = "/v1/certifications/"
 
 
-class PublicCertification(BaseModel):
-    """What anyone may know of a certificate on a date: what its verification token
-    shows. The holder's name and agency are null when the officer's record is withheld."""
-
-    number: str
-    credential: Credential
-    status: CertificateStatus
-    on: date
-    issued_on: date | None
-    expires_on: date | None
-    reason: str
-    holder_name: str | None
-    agency_code: str | None
-
-
 class Token(BaseModel):
     """A signed verification token (a compact JWS of type `cit-certificate+jwt`)."""
 
@@ -93,23 +77,6 @@ AnyCaller = callers(*EVERYONE)
 
 
 # ------------------------------------------------------------------ reads
-
-
-def public_view(status: queries.CertificationStatus) -> PublicCertification:
-    """A certificate as the public sees it: no registry id or POST number, and no holder
-    at all if the record is withheld."""
-    shown = not status.withheld
-    return PublicCertification(
-        number=status.number,
-        credential=status.credential,
-        status=status.status,
-        on=status.on,
-        issued_on=status.issued_on,
-        expires_on=status.expires_on,
-        reason=status.reason,
-        holder_name=status.holder_name if shown else None,
-        agency_code=status.agency_code if shown else None,
-    )
 
 
 def sees_all(services: Services, caller: Caller, status: queries.CertificationStatus) -> bool:
@@ -127,7 +94,7 @@ def sees_all(services: Services, caller: Caller, status: queries.CertificationSt
 
 @router.get(
     "/certifications/{number}",
-    response_model=PublicCertification | queries.CertificationStatus,
+    response_model=queries.PublicCertification | queries.CertificationStatus,
     responses={200: {"description": "The public view, or the full one (state, auditor, the "
                      "holder's agency)."}},
 )  # fmt: skip
@@ -142,7 +109,7 @@ async def get_certification(
     if caller.role is not ApiRole.PUBLIC and sees_all(services, caller, status):
         body = status.model_dump_json()
     else:
-        body = public_view(status).model_dump_json()
+        body = queries.public_view(status).model_dump_json()
     return Response(body, media_type="application/json", headers=LOOKUP_HEADERS)
 
 
@@ -197,7 +164,7 @@ class PublicLookup:
         if day is None:
             return None
         status = await self.batch.status(services, number.upper(), day)
-        return None if status is None else public_view(status).model_dump_json().encode()
+        return None if status is None else queries.public_view(status).model_dump_json().encode()
 
     def day(self, query: bytes) -> date | None:
         """The date of `on=YYYY-MM-DD`, the only query answered here, if the API takes it."""
