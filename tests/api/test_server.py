@@ -228,24 +228,32 @@ def test_a_stale_if_match_gets_412_and_writes_nothing(deployment: Deployment) ->
 
 def test_a_busy_database_is_503_with_retry_after() -> None:
     """When no database connection comes free in time (eventsourcing's pool gives up while
-    another process holds the SQLite write lock), the answer is 503 busy, retry soon."""
+    another process holds the SQLite write lock), the answer is 503 busy, retry soon: a
+    problem document on the API, an HTML page on a page's path, both with Retry-After."""
     app = create_app()
 
+    @app.get("/v1/busy")
     @app.get("/busy")
     def busy() -> None:
         raise ConnectionUnavailableError("Timed out waiting for return of writer")
 
-    async def get() -> httpx.Response:
+    async def get(path: str) -> httpx.Response:
         # In process, without the lifespan: no database is opened.
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            return await client.get("/busy")
+            return await client.get(path)
 
-    response = asyncio.run(get())
+    response = asyncio.run(get("/v1/busy"))
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"] == "1"
     assert "busy" in response.json()["detail"]
+
+    page = asyncio.run(get("/busy"))
+    assert page.status_code == 503
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["retry-after"] == "1"
+    assert "busy" in page.text
 
 
 def test_api_keys_from_the_command_line(deployment: Deployment) -> None:
