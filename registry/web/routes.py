@@ -21,7 +21,7 @@ from registry.api.shapes import DATE_RANGE, in_range
 from registry.audit import checkpoints
 from registry.domain.errors import InvalidInput, NotFound
 from registry.projections import queries
-from registry.web import assets
+from registry.web import assets, card
 from registry.web.pages import render
 from registry.web.words import TIERS, status_words
 
@@ -192,4 +192,4 @@ def favicon(request: Request) -> Response:
 
 
 #: The web's routers, in the order requests are matched.
-ROUTERS = [router]
+ROUTERS = [router, card.router]

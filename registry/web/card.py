@@ -1,0 +1,145 @@
+"""The wallet card: a certificate in force, printed at credit-card size (ID-1) with a QR
+code that holds its signed token, for the holder to carry and a receiving department to
+scan into the token page (`<issuer>/v#<token>`).
+
+Who may print one is who may take a token: the state, or the agency the holder serves
+today. The route uses the token route's roles and scope check, not checks of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from registry.api.routes.certifications import TokenTaker, holder_of
+from registry.api.routes.officers import in_scope
+from registry.api.services import Services, services_of
+from registry.domain.errors import NotFound, RuleViolation
+from registry.domain.values import CertificateStatus
+from registry.projections import queries
+from registry.signing import jws
+from registry.signing.service import NOT_IN_FORCE
+from registry.web.pages import render
+from registry.web.words import status_words
+
+router = APIRouter(include_in_schema=False)
+Svc = Annotated[Services, Depends(services_of)]
+
+#: A certificate number as the registry writes them (the API's pattern; `routes` imports
+#: this module, so it is written here rather than imported from there).
+NUMBER = re.compile(r"[A-Za-z0-9-]{3,40}")
+
+#: The card is for the caller who signed in: no shared cache keeps it, nor its token.
+NO_STORE = {"Cache-Control": "no-store", "Vary": "Authorization"}
+#: Error correction of the QR code: M survives a worn or scuffed card (15% of it).
+QR_ERROR = "m"
+#: What would let a card be printed again, by status (none: it never can be).
+AGAIN = {
+    CertificateStatus.NOT_YET_ISSUED: "A card can be printed from the day it is issued.",
+    CertificateStatus.EXPIRED: "A card can be printed again once the certificate is renewed.",
+    CertificateStatus.SUSPENDED: "A card can be printed again if the state reinstates it.",
+    CertificateStatus.POST_NOT_ACTIVE: (
+        "A card can be printed again once the holder's POST certification is active."
+    ),
+    CertificateStatus.BASE_NOT_IN_FORCE: (
+        "A card can be printed again once the CIT Officer certificate it builds on is in force."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Card:
+    """What the card shows: the claims of the token its QR code holds, in words."""
+
+    number: str
+    holder_name: str | None  # None: withheld, as the token withholds it
+    agency_code: str | None
+    agency_name: str | None
+    credential: str
+    issued_on: date
+    expires_on: date
+    scan_until: date  # the token's own expiry: a reprint is needed after it
+
+
+@router.get("/certifications/{number}/card")
+def card(request: Request, number: str, services: Svc, caller: TokenTaker) -> HTMLResponse:
+    """The printable wallet card of a certificate in force today; 422 with what stands in
+    the way for any other."""
+    if not NUMBER.fullmatch(number.strip()):
+        raise NotFound(f"no certificate {number!r}")
+    number = number.strip().upper()
+    in_scope(caller, holder_of(services, number), services.today())
+    try:
+        token = services.signing.issue_token(number)
+    except RuleViolation as e:
+        if e.rule != NOT_IN_FORCE:
+            raise
+        return _not_in_force(request, services, number)
+    link = f"{services.signing.issuer}/v#{token}"
+    shown = _card(services, jws.claims_of(jws.parse(token)))
+    return render(
+        request,
+        "card.html",
+        headers=NO_STORE,
+        title=f"Wallet card for certificate {shown.number}",
+        registry=request.app.title,
+        card=shown,
+        qr=qr_svg(link),
+        refused=None,
+    )
+
+
+def qr_svg(text: str) -> Markup:
+    """`text` as a QR code in inline SVG: a viewBox (no fixed size, the style sheet sizes
+    it) and no style attribute, which the page's policy would refuse."""
+    code = segno.make(text, error=QR_ERROR, micro=False)
+    # segno writes only path data and the fixed title: nothing of `text` is markup.
+    return Markup(code.svg_inline(omitsize=True, svgclass="qr-code", lineclass=None))
+
+
+def _card(services: Services, claims: dict[str, Any]) -> Card:
+    code = claims.get("agency")
+    agency_name = None
+    if code is not None:
+        try:
+            agency_name = queries.agency_tier(services.views, code, services.today()).name
+        except NotFound:
+            agency_name = None
+    zone = services.settings.zone()
+    return Card(
+        number=claims["sub"],
+        holder_name=claims.get("name"),
+        agency_code=code,
+        agency_name=agency_name,
+        credential=claims["credential"],
+        issued_on=date.fromisoformat(claims["issued_on"]),
+        expires_on=date.fromisoformat(claims["expires_on"]),
+        scan_until=datetime.fromtimestamp(claims["exp"], UTC).astimezone(zone).date(),
+    )
+
+
+def _not_in_force(request: Request, services: Services, number: str) -> HTMLResponse:
+    status = queries.certificate_status(services.views, number, services.today())
+    return render(
+        request,
+        "card.html",
+        422,
+        headers=NO_STORE,
+        title=f"No card for certificate {status.number}: not in force",
+        registry=request.app.title,
+        card=None,
+        qr=None,
+        refused={
+            "number": status.number,
+            "words": status_words(status.status),
+            "reason": status.reason,
+            "again": AGAIN.get(status.status, "No card can be printed for it."),
+        },
+    )
