@@ -271,6 +271,12 @@ def _agency(views: Views, code: str) -> dict[str, Any]:
     return agency
 
 
+def agency_name(views: Views, code: str) -> str | None:
+    """The name of the agency `code`, or None if no such agency is registered."""
+    rows = store.query(views, "SELECT name FROM rm_agencies WHERE code = ?", (code.upper(),))
+    return str(rows[0]["name"]) if rows else None
+
+
 def _certificates_by_officer(
     views: Views, code: str, on: date
 ) -> dict[str, list[CertificationStatus]]:

@@ -68,11 +68,14 @@ def verify(
         status = queries.certificate_status(services.views, asked, day)
     except NotFound:
         return render(request, "not_found.html", 404, title="Certificate not found", q=asked, on=on)
+    cert = queries.public_view(status)
+    agency = cert.agency_code and queries.agency_name(services.views, cert.agency_code)
     return render(
         request,
         "verify.html",
         title=f"Certificate {status.number}",
-        cert=queries.public_view(status),
+        cert=cert,
+        agency_name=agency or cert.agency_code,
         words=status_words(status.status),
         asked_on=day if on.strip() else None,
         as_of=services.registry.now(),

@@ -120,7 +120,7 @@ def test_the_asked_day_is_checked_with_the_keyboard_alone(
         reached.add(focused[1])
         if focused[0] != "BODY":
             assert focused[2], f"no visible focus on {focused}"
-    assert {"Verify another certificate", "Check that day", HOME} <= reached
+    assert {"Verify another certificate", "Check that day", f"{HOME} Police"} <= reached
 
 
 def test_agencies_are_searched_with_the_keyboard_alone(web: Watched, api: Api) -> None:

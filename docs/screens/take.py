@@ -1,0 +1,147 @@
+"""Take the screenshots in docs/screens/: every public page at desktop (1280 px) and phone
+(375 px) width, from a real `registry serve` on a new SQLite file, in Debian's Chromium.
+
+    .venv/bin/python docs/screens/take.py [PAGE ...]    (default: every page)
+
+The registry is filled over its HTTP API as the README's tour fills it: an agency, an
+academy, an officer with a certificate in force and one suspended. The PNGs are reduced
+to 64 colours so that they stay small in git.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+from PIL import Image
+from playwright.sync_api import sync_playwright
+
+HERE = Path(__file__).resolve().parent
+REGISTRY = str(Path(sys.executable).with_name("registry"))
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, "height": 740}}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fill(api: str, key: str) -> dict[str, str]:
+    """The tour's registry: two officers of SLCPD, one suspended. Their numbers and a token."""
+    headers = {"Authorization": f"Bearer {key}"}
+    today = date.today()
+    ago = lambda days: (today - timedelta(days=days)).isoformat()  # noqa: E731
+
+    with httpx.Client(base_url=api, headers=headers, timeout=30) as client:
+
+        def post(path: str, body: dict[str, object]) -> dict[str, str]:
+            answer = client.post(path, json=body)
+            answer.raise_for_status()
+            return dict(answer.json())
+
+        post("/v1/agencies", {"code": "SLCPD", "name": "Salt Lake City Police",
+             "region": "Salt Lake", "districts": ["North", "South"],
+             "shifts": ["day", "night"], "effective_on": "2015-01-01"})  # fmt: skip
+        post("/v1/agencies", {"code": "OGDENPD", "name": "Ogden Police Department",
+             "region": "Weber", "districts": ["Central"], "shifts": ["day"],
+             "in_house_course": True, "effective_on": "2015-01-01"})  # fmt: skip
+        post("/v1/academies", {"code": "SLC-CIT", "name": "Salt Lake CIT Academy",
+             "state_certified": True, "effective_on": "2015-01-01"})  # fmt: skip
+        numbers = {}
+        for post_number, name in (("UT-1001", "Jordan Rivera"), ("UT-1002", "Sam Okafor")):
+            post("/v1/officers", {"post_number": post_number, "name": name,
+                 "agency_code": "SLCPD", "patrol_experience_began_on": ago(2000),
+                 "district": "North", "shift": "night", "effective_on": ago(1500)})  # fmt: skip
+            week = {"kind": "cit_academy", "hours": 40, "academy_code": "SLC-CIT"}
+            week |= {"began_on": ago(84), "completed_on": ago(80)}
+            post(f"/v1/officers/{post_number}/trainings", week)
+            for kind in ("written", "scenario"):
+                post(f"/v1/officers/{post_number}/exams",
+                     {"kind": kind, "passed": True, "taken_on": ago(80)})  # fmt: skip
+            issued = post(f"/v1/officers/{post_number}/certifications",
+                          {"credential": "cit_officer", "effective_on": ago(77)})  # fmt: skip
+            numbers[post_number] = issued["certificate_number"]
+        post(f"/v1/certifications/{numbers['UT-1002']}/suspensions",
+             {"reason": "complaint under review"})  # fmt: skip
+        token = client.get(f"/v1/certifications/{numbers['UT-1001']}/token").json()["token"]
+    return {"in_force": numbers["UT-1001"], "suspended": numbers["UT-1002"], "token": token}
+
+
+def shoot(api: str, key: str, made: dict[str, str], only: list[str]) -> list[Path]:
+    pages = {
+        "home": "/",
+        "verify": f"/verify?q={made['in_force']}",
+        "suspended": f"/verify?q={made['suspended']}",
+        "not-found": "/verify?q=UT-CIT-NOSUCH1",
+        "token": f"/v#{made['token']}",
+        "card": f"/certifications/{made['in_force']}/card",
+        "agencies": "/agencies",
+        "agency": "/agencies/SLCPD",
+        "transparency": "/transparency",
+    }
+    taken = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+        for size, viewport in SIZES.items():
+            context = browser.new_context(
+                viewport=viewport,
+                is_mobile=size == "phone",
+                extra_http_headers={"Authorization": f"Bearer {key}"},
+            )
+            page = context.new_page()
+            for name, path in pages.items():
+                if only and name not in only:
+                    continue
+                page.goto(f"{api}{path}")
+                page.wait_for_load_state("networkidle")
+                if name == "token":
+                    page.wait_for_selector("[data-result]:not([data-result=''])")
+                file = HERE / f"{name}-{size}.png"
+                page.screenshot(path=str(file), full_page=True)
+                with Image.open(file) as shot:
+                    shot.convert("RGB").quantize(64).save(file, optimize=True)
+                taken.append(file)
+            context.close()
+        browser.close()
+    return taken
+
+
+def main() -> int:
+    port = free_port()
+    api = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="screens-") as tmp:
+        env = {**os.environ, "REGISTRY_DATABASE": f"sqlite:///{tmp}/registry.db",
+               "REGISTRY_KEY_DIR": f"{tmp}/keys", "REGISTRY_ISSUER": api}  # fmt: skip
+        made_key = subprocess.run(
+            [REGISTRY, "--json", "api-keys", "create", "--role", "state", "--name", "screens"],
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        key = httpx.Response(200, content=made_key.stdout).json()["key"]
+        server = subprocess.Popen([REGISTRY, "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            for _ in range(100):
+                try:
+                    if httpx.get(f"{api}/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            made = fill(api, key)
+            for file in shoot(api, key, made, sys.argv[1:]):
+                print(f"{file.relative_to(HERE.parents[1])}: {file.stat().st_size:,} bytes")
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
