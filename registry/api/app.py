@@ -30,7 +30,7 @@ from registry.api.routes import (
 from registry.api.services import Services
 from registry.config import Settings
 from registry.domain.access import ApiRole
-from registry.web import pages
+from registry.web import logs, pages
 from registry.web import routes as web
 
 #: In the order requests are matched: the certificate look-up, the busiest route, first.
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         redirect_slashes=False,
     )
     problems.install(app, page=pages.error_page)
+    logs.install()
     # The public's certificate look-ups, the busiest requests, are answered before routing.
     app.add_middleware(pages.PageHeaders)
     app.add_middleware(problems.OneValueEach)

@@ -66,6 +66,7 @@ class Api:
     database: str
     keys: dict[str, str]
     process: subprocess.Popen[bytes]
+    log: Path | None = None  # where the server writes its log (stderr)
     _clients: dict[str, httpx.Client] = field(default_factory=dict)
 
     def client(self, caller: str = "public") -> httpx.Client:
@@ -144,8 +145,9 @@ def registry_env(database: str, tmp: Path, issuer: str = "http://127.0.0.1") -> 
 def start_server(
     database: str, tmp: Path, *extra: str, port: int | None = None
 ) -> tuple[str, subprocess.Popen[bytes]]:
-    """Start `registry serve` on `database` and wait until /healthz answers. Its stderr
-    goes to `tmp/server.log` (the first server) or `tmp/server-PORT.log`."""
+    """Start `registry serve` on `database` and wait until /healthz answers. Its output
+    (the access log included) goes to `tmp/server.log` (the first server) or
+    `tmp/server-PORT.log`."""
     port = port or free_port()
     log = tmp / "server.log"
     if log.exists():
@@ -154,8 +156,8 @@ def start_server(
     process = subprocess.Popen(
         [REGISTRY, "serve", "--port", str(port), *extra],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(log, "wb"),  # noqa: SIM115 (closed with the process)
+        stdout=(out := open(log, "wb")),  # noqa: SIM115 (closed with the process)
+        stderr=out,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -207,7 +209,7 @@ def api(request, tmp_path_factory) -> Iterator[Api]:
     with fresh_database(request.param, tmp) as database:
         keys = seed(database)
         base, process = start_server(database, tmp)
-        server = Api(base, database, keys, process)
+        server = Api(base, database, keys, process, log=tmp / "server.log")
         try:
             yield server
         finally:

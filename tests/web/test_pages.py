@@ -170,6 +170,20 @@ def test_a_pasted_token_goes_to_the_token_page_in_the_fragment(api: Api, held: s
     assert moved.headers["location"] == f"/v#{token}"
 
 
+def test_the_access_log_never_holds_a_token(api: Api, held: str) -> None:
+    token = ok(api.client("state").get(f"/v1/certifications/{held}/token"))["token"]
+    for asked in (token, f"  {token}", token.replace(".", "%2E")):
+        moved = api.client().get(f"/verify?q={asked}")
+        assert moved.status_code == 303 and moved.headers["location"] == f"/v#{token}"
+    assert api.client().get("/verify", params={"q": held}).status_code == 200
+    assert api.log is not None
+    logged = api.log.read_text()
+    assert "GET /verify?q=[token] HTTP/1.1" in logged
+    assert f"GET /verify?q={held} HTTP/1.1" in logged  # a number is public: kept as asked
+    for part in token.split("."):
+        assert part not in logged
+
+
 def test_hostile_input_is_shown_as_text(api: Api) -> None:
     missing = page(api, "/verify", 404, q=HOSTILE)
     assert "<script>alert" not in missing.text
