@@ -120,15 +120,25 @@ def verify(
     status_list_file: Annotated[
         Path | None, typer.Option("--status-list", help="A signed status list (offline check).")
     ] = None,
+    retired: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--retired",
+            metavar="KID",
+            help="A retired key's id, as GET /v1/signing-keys/token lists it (offline check; "
+            "repeat for each): what it signed is refused.",
+        ),
+    ] = None,
 ) -> None:
     """Verify a token: exit 0 if valid, 1 if not, with every reason.
 
-    With --jwks (and --status-list) it needs no database and no network. With neither,
-    it checks the live status in the registry's database.
+    With --jwks (and --status-list, --retired) it needs no database and no network, and
+    answers as the token page does given the same keys, list and retired keys. With
+    none, it checks the live status in the registry's database.
     """
     current = session(ctx)
     text = (sys.stdin.read() if token == "-" else token).strip()
-    if jwks_file or status_list_file:
+    if jwks_file or status_list_file or retired:
         now = moment()
         if jwks_file is None:
             raise InvalidInput("an offline check needs --jwks FILE with the registry's keys")
@@ -137,6 +147,7 @@ def verify(
             jwks=_read_json(jwks_file),
             status_list=_read_text(status_list_file) if status_list_file else None,
             now=now,
+            retired=frozenset(retired or ()),
         )
     else:
         result = _verify_live(Signing(current.registry), text, current.registry.now())
