@@ -9,6 +9,7 @@ today. The route uses the token route's roles and scope check, not checks of its
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -27,7 +28,7 @@ from registry.projections import queries
 from registry.signing import jws
 from registry.signing.service import NOT_IN_FORCE
 from registry.web.pages import render
-from registry.web.words import status_words
+from registry.web.words import credential_name, status_words
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
@@ -40,6 +41,11 @@ NUMBER = re.compile(r"[A-Za-z0-9-]{3,40}")
 NO_STORE = {"Cache-Control": "no-store", "Vary": "Authorization"}
 #: Error correction of the QR code: M survives a worn or scuffed card (15% of it).
 QR_ERROR = "m"
+#: Characters a line of the printed card holds at the normal size (the holder's name, the
+#: other facts), in the widest of the fonts a browser may print with (DejaVu Sans), and
+#: the lines those three may take: at most 5 (3 for the name, 2 each for the others, as
+#: the style sheet clamps them) fit only in the smaller type.
+NAME_WIDTH, FACT_WIDTH, ROOM = 18, 26, 5
 #: What would let a card be printed again, by status (none: it never can be).
 AGAIN = {
     CertificateStatus.NOT_YET_ISSUED: "A card can be printed from the day it is issued.",
@@ -59,13 +65,29 @@ class Card:
     """What the card shows: the claims of the token its QR code holds, in words."""
 
     number: str
-    holder_name: str | None  # None: withheld, as the token withholds it
-    agency_code: str | None
-    agency_name: str | None
+    holder: str | None  # None: withheld, as the token withholds it
+    agency: str | None
     credential: str
     issued_on: date
     expires_on: date
     scan_until: date  # the token's own expiry: a reprint is needed after it
+
+    @property
+    def density(self) -> str:
+        """The card's type: "dense" (smaller) when the holder, credential and agency would
+        wrap onto more lines than the printed card has room for at the normal size, else
+        "" (the normal size)."""
+        lines = sum(
+            len(textwrap.wrap(text or "-", width))
+            for text, width in ((self.holder, NAME_WIDTH), (self.credential, FACT_WIDTH),
+                                (self.agency, FACT_WIDTH))
+        )  # fmt: skip
+        return "" if lines <= ROOM else "dense"
+
+
+def short_date(day: date) -> str:
+    """`2027-09-15` as `15 Sep 2027`: the long date, short enough for a card."""
+    return f"{day.day} {day:%b %Y}"
 
 
 @router.get("/certifications/{number}/card")
@@ -92,6 +114,7 @@ def card(request: Request, number: str, services: Svc, caller: TokenTaker) -> HT
         registry=request.app.title,
         card=shown,
         qr=qr_svg(link),
+        short_date=short_date,
         refused=None,
     )
 
@@ -100,29 +123,30 @@ def qr_svg(text: str) -> Markup:
     """`text` as a QR code in inline SVG: a viewBox (no fixed size, the style sheet sizes
     it) and no style attribute, which the page's policy would refuse."""
     code = segno.make(text, error=QR_ERROR, micro=False)
-    # segno writes only path data and the fixed title: nothing of `text` is markup.
+    # segno writes only the modules' path data: nothing of `text` becomes markup.
     return Markup(code.svg_inline(omitsize=True, svgclass="qr-code", lineclass=None))
 
 
 def _card(services: Services, claims: dict[str, Any]) -> Card:
     code = claims.get("agency")
-    agency_name = None
-    if code is not None:
-        try:
-            agency_name = queries.agency_tier(services.views, code, services.today()).name
-        except NotFound:
-            agency_name = None
     zone = services.settings.zone()
     return Card(
         number=claims["sub"],
-        holder_name=claims.get("name"),
-        agency_code=code,
-        agency_name=agency_name,
-        credential=claims["credential"],
+        holder=claims.get("name"),
+        agency=None if code is None else _agency(services, code),
+        credential=credential_name(claims["credential"]),
         issued_on=date.fromisoformat(claims["issued_on"]),
         expires_on=date.fromisoformat(claims["expires_on"]),
         scan_until=datetime.fromtimestamp(claims["exp"], UTC).astimezone(zone).date(),
     )
+
+
+def _agency(services: Services, code: str) -> str:
+    """An agency by its name and code, `Salt Lake City Police (SLCPD)`."""
+    try:
+        return f"{queries.agency_tier(services.views, code, services.today()).name} ({code})"
+    except NotFound:
+        return code
 
 
 def _not_in_force(request: Request, services: Services, number: str) -> HTMLResponse:

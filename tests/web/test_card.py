@@ -20,10 +20,10 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageOps
 
-from registry.web.pages import long_date
+from registry.web.card import short_date
 from tests.api.conftest import HOME, Api, days_ago
 from tests.api.steps import certified, certify, enrolment, ok, train
-from tests.web.conftest import Watched
+from tests.web.conftest import DESKTOP, PHONE, Watched, open_context, watched_page
 
 HOSTILE = '<script>alert(1)</script> O\'Brien "Jr" \u200f\u202eedoc\u202c Smith'
 #: ID-1, the size of a bank card, in millimetres.
@@ -259,11 +259,51 @@ def test_the_card_shows_the_certificate_s_own_facts(web: Watched, api: Api, held
     assert card.locator(".card-number").inner_text() == held
     assert card.locator(".card-name").inner_text() == "Officer CARD-1"
     assert card.locator(".card-agency").inner_text() == f"{HOME} Police ({HOME})"
-    assert "CIT Officer" in card.inner_text()
-    assert card.locator(".card-issued").inner_text() == long_date(days_ago(50))
-    expires = shown["expires_on"]
-    assert card.locator(".card-expires").inner_text() == long_date(date.fromisoformat(expires))
+    assert card.locator(".card-credential").inner_text() == "CIT Officer"
+    for fact in ("issued_on", "expires_on"):
+        day = card.locator(f".card-{fact.removesuffix('_on')} time")
+        assert day.get_attribute("datetime") == shown[fact]
+        assert day.inner_text() == short_date(date.fromisoformat(shown[fact]))
+    assert shown["issued_on"] == days_ago(50).isoformat()
     assert "This code works until" in card.inner_text()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Maria-Fernanda de la Cruz Villanueva-Ortega",
+        "Bartholomew Alexander Montgomery-Worthington Fitzgerald-Vanderbilt III",
+        "Wolfeschlegelsteinhausenbergerdorff " * 5,
+    ],
+    ids=["two lines", "four lines", "two hundred characters"],
+)
+def test_a_long_name_and_agency_stay_on_the_printed_card(web: Watched, api: Api, name: str) -> None:
+    state = api.client("state")
+    code = f"LONG{len(name)}"
+    agency = {
+        "code": code,
+        "name": "Metropolitan Consolidated Sheriff's Office of the Upper Valley",
+        "region": "Wasatch",
+        "districts": ["North"],
+        "shifts": ["Day"],
+        "effective_on": days_ago(900).isoformat(),
+    }
+    ok(state.post("/v1/agencies", json=agency))
+    officer = str(ok(state.post("/v1/officers", json=enrolment(code, code, name=name)))["id"])
+    train(api, officer)
+    number = certify(api, officer)
+    page = open_card(web, api, number, caller="state")
+    page.emulate_media(media="print")
+    card = page.locator(".card").bounding_box()
+    assert card is not None
+    for fact in ("card-name", "card-number", "card-agency", "card-issued", "card-expires"):
+        box = page.locator(f".{fact}").bounding_box()
+        assert box is not None and box["height"] > 0
+        assert box["y"] + box["height"] <= card["y"] + card["height"] - CSS_PX_PER_MM, fact
+    qr = page.locator(".card-qr svg").bounding_box()
+    assert qr is not None and qr["y"] + qr["height"] <= card["y"] + card["height"]
+    printed = pypdfium2.PdfDocument(page.pdf(format="Letter"))[0].render(scale=300 / 72)
+    assert verified_claims(api, qr_text(printed.to_pil()))["name"] == name.strip()
 
 
 def test_a_hostile_name_is_shown_as_text_and_signed_as_it_is(
@@ -313,3 +353,30 @@ def test_each_card_carries_a_fresh_token_and_no_cache_keeps_it(api: Api, held: s
     first, second = get_card(api, held, "agency"), get_card(api, held, "agency")
     assert first.headers["cache-control"] == second.headers["cache-control"] == "no-store"
     assert first.text != second.text  # each token has its own jti
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_card_and_its_refusal_pass_axe_with_no_serious_violation(
+    browser: Any, api: Api, held: str, viewport: dict[str, int]
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    _, suspended = certified(api, f"CARD-AXE-{viewport['width']}")
+    state = api.client("state")
+    ok(state.post(f"/v1/certifications/{suspended}/suspensions", json={"reason": "review"}))
+    key = {"Authorization": f"Bearer {api.keys['agency']}"}
+    context = open_context(browser, viewport, extra_http_headers=key)
+    watched = watched_page(context)
+    watched.expect_console("422")
+    found: dict[str, list[str]] = {}
+    try:
+        for number in (held, suspended):
+            watched.page.goto(card_url(api, number))
+            violations = Axe().run(watched.page).response["violations"]
+            bad = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
+            if bad:
+                found[number] = bad
+        assert watched.unexpected() == []
+    finally:
+        context.close()
+    assert found == {}
