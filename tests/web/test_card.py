@@ -137,6 +137,11 @@ def test_the_printed_card_is_bank_card_sized_and_its_qr_code_decodes_at_300_dpi(
     size = (box["width"] / CSS_PX_PER_MM, box["height"] / CSS_PX_PER_MM)
     assert size == pytest.approx(ID1, abs=0.05)
     assert not page.locator("header.site").is_visible()  # the card alone is printed
+    # A phone camera reads modules of a third of a millimetre from a hand's length.
+    qr = page.locator(".card-qr svg")
+    modules = int(str(qr.get_attribute("viewBox")).split()[2])  # with the quiet zone
+    qr_box = qr.bounding_box()
+    assert qr_box is not None and qr_box["width"] / CSS_PX_PER_MM / modules >= 0.33
 
     document = pypdfium2.PdfDocument(page.pdf(format="Letter"))
     assert len(document) == 1
@@ -347,6 +352,11 @@ def test_on_a_phone_the_card_fits_the_screen_and_its_qr_code_still_decodes(
     assert qr is not None and qr["width"] >= 250
     claims = verified_claims(api, qr_text(Image.open(io.BytesIO(page.screenshot(full_page=True)))))
     assert claims["sub"] == held
+
+
+def test_the_number_is_found_whatever_its_case_as_the_api_finds_it(api: Api, held: str) -> None:
+    got = get_card(api, f" {held.lower()}", "agency")
+    assert got.status_code == 200 and held in text(got)
 
 
 def test_each_card_carries_a_fresh_token_and_no_cache_keeps_it(api: Api, held: str) -> None:
