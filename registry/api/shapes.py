@@ -38,6 +38,8 @@ C = TypeVar("C", bound=Command)
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page (1 to 500).")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip.")]
 DEFAULT_LIMIT = 100
+#: A certificate number as the registry writes them (`UT-CIT-34A3XJM9`), for a look-up.
+CERTIFICATE_NUMBER = re.compile(r"[A-Za-z0-9-]{3,40}")
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: The dates accepted, as the OpenAPI document says it (with `format: date`, which rules out

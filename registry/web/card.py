@@ -8,7 +8,6 @@ today. The route uses the token route's roles and scope check, not checks of its
 
 from __future__ import annotations
 
-import re
 import textwrap
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -22,6 +21,7 @@ from markupsafe import Markup
 from registry.api.routes.certifications import TokenTaker, holder_of
 from registry.api.routes.officers import in_scope
 from registry.api.services import Services, services_of
+from registry.api.shapes import CERTIFICATE_NUMBER
 from registry.domain.errors import NotFound, RuleViolation
 from registry.domain.values import CertificateStatus
 from registry.projections import queries
@@ -33,9 +33,6 @@ from registry.web.words import credential_name, status_words
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
 
-#: A certificate number as the registry writes them (the API's pattern; `routes` imports
-#: this module, so it is written here rather than imported from there).
-NUMBER = re.compile(r"[A-Za-z0-9-]{3,40}")
 
 #: The card is for the caller who signed in: no shared cache keeps it, nor its token.
 NO_STORE = {"Cache-Control": "no-store", "Vary": "Authorization"}
@@ -94,7 +91,7 @@ def short_date(day: date) -> str:
 def card(request: Request, number: str, services: Svc, caller: TokenTaker) -> HTMLResponse:
     """The printable wallet card of a certificate in force today; 422 with what stands in
     the way for any other."""
-    if not NUMBER.fullmatch(number.strip()):
+    if not CERTIFICATE_NUMBER.fullmatch(number.strip()):
         raise NotFound(f"no certificate {number!r}")
     number = number.strip().upper()
     in_scope(caller, holder_of(services, number), services.today())

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from registry.api.auth import EVERYONE, allow
 from registry.api.services import Services, services_of
-from registry.api.shapes import DATE_RANGE, in_range
+from registry.api.shapes import CERTIFICATE_NUMBER, DATE_RANGE, in_range
 from registry.audit import checkpoints
 from registry.domain.errors import InvalidInput, NotFound
 from registry.projections import queries
@@ -30,8 +30,6 @@ Svc = Annotated[Services, Depends(services_of)]
 
 #: A compact JWS, as a visitor might paste one: three base64url parts, the last may be empty.
 TOKEN = re.compile(r"[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-#: A certificate number as the registry writes them (the look-up's own pattern).
-NUMBER = re.compile(r"[A-Za-z0-9-]{3,40}")
 #: The longest query a page reads: a token is at most 8 KiB.
 MAX_QUERY = 8192
 
@@ -63,7 +61,7 @@ def verify(
         except InvalidInput as e:
             return _asked_again(request, asked, e.message, on=on)
     try:
-        if not NUMBER.fullmatch(asked):
+        if not CERTIFICATE_NUMBER.fullmatch(asked):
             raise NotFound(asked)
         status = queries.certificate_status(services.views, asked, day)
     except NotFound:

@@ -24,7 +24,14 @@ from registry.api.auth import EVERYONE, callers
 from registry.api.commands import CommandResult, carry_out
 from registry.api.routes.officers import ETAG_HEADER, in_scope, officer_of
 from registry.api.services import Services, services_of
-from registry.api.shapes import DATE_RANGE, IsoDate, body_of, command_from, in_range
+from registry.api.shapes import (
+    CERTIFICATE_NUMBER,
+    DATE_RANGE,
+    IsoDate,
+    body_of,
+    command_from,
+    in_range,
+)
 from registry.domain import commands as c
 from registry.domain.access import ApiRole
 from registry.domain.errors import NotFound
@@ -124,7 +131,7 @@ class PublicLookup:
     error) goes on to the route, which answers or refuses it as it does every request.
     """
 
-    NUMBER = re.compile(r"[A-Za-z0-9-]{3,40}")
+    NUMBER = CERTIFICATE_NUMBER
     ON = re.compile(rb"on=(\d{4}-\d{2}-\d{2})")
     HEADERS = [
         (b"content-type", b"application/json"),
