@@ -161,6 +161,13 @@ LIST_EDGES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     ),
     "a JWK Set without keys": lambda r: {"jwks": {"no": []}},
 }
+SMALL_ORDER = b64url_encode(bytes(32))  # a point of order 4: any 32 bytes import, in both
+BOTH_EDGES_OF_KEYS: dict[str, Build] = {
+    "a small-order key and a signature of zeros (accepted for 1 message in 4, in both)": lambda r: (
+        raw_jws(header(r), r.claims(), None)[:-1] + b64url_encode(bytes(64)),
+        one_key(r, x=SMALL_ORDER),
+    ),
+}
 BOTH_EDGES: dict[str, Build] = {
     "a status list with 1 bit per entry": lambda r: (
         r.at(9),
@@ -192,6 +199,7 @@ CORPUS: dict[str, Build] = {
         for name, options in LIST_EDGES.items()
     },
     **BOTH_EDGES,
+    **BOTH_EDGES_OF_KEYS,
 }
 
 
@@ -334,6 +342,26 @@ def test_what_a_token_says_is_shown_as_text_never_as_markup(corpus_site: CorpusS
     assert hostile in shown(page)
     assert page.locator("#result img, #result b").count() == 0
     assert corpus_site.watched.unexpected() == []
+
+
+def test_a_browser_that_cannot_check_ed25519_says_the_status_is_unknown(
+    corpus_site: CorpusSite,
+) -> None:
+    """Not "forged": a browser without Ed25519 in WebCrypto cannot tell."""
+    reg = Registry()
+    site = corpus_site.watched.page.context
+    corpus_site.served.jwks, corpus_site.served.status_list = reg.jwks(), reg.status_list()
+    page = site.new_page()
+    page.add_init_script(
+        "crypto.subtle.importKey = () => Promise.reject(new DOMException('no', 'NotSupported'))"
+    )
+    try:
+        page.clock.install(time=NOW)
+        page.goto(f"{ISSUER}/v#{reg.token()}")
+        assert verdict(page) == ("unknown", [])
+        assert "This browser could not check the token" in shown(page)
+    finally:
+        page.close()
 
 
 # ------------------------------------------------------------------ the real server

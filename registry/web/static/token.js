@@ -152,10 +152,12 @@
       const jwk = { kty: "OKP", crv: "Ed25519", x };
       imported.set(x, crypto.subtle.importKey("jwk", jwk, "Ed25519", false, ["verify"]));
     }
+    // Any 32 bytes import, as in Python: if not, this browser cannot check Ed25519 at all.
+    const key = await imported.get(x);
     try {
-      return await crypto.subtle.verify("Ed25519", await imported.get(x), jws.signature, jws.input);
+      return await crypto.subtle.verify("Ed25519", key, jws.signature, jws.input);
     } catch {
-      return false; // a key or signature that cannot be used verifies nothing
+      return false; // a signature that cannot be used verifies nothing
     }
   }
 
@@ -355,6 +357,7 @@
     const published = ["/.well-known/jwks.json", "/v1/signing-keys/token"];
     const [jwks, keyList] = await Promise.all(published.map(load));
     const now = Date.now(), p = parts(now, { month: "2-digit", day: "2-digit" });
+    // No list to be had is what verify_token calls status_unknown (given no status list).
     const list = async (uri) => {
       if (!sameSite(uri)) return { missing: `the status list at ${uri} is on another site` };
       return (await load(sameSite(uri))) || { missing: `no status list could be had at ${uri}` };
@@ -394,7 +397,7 @@
     result.className = `answer tone-${answer.dataset.tone}`;
     Object.assign(result.dataset, { result: r.result, codes: r.codes.join(" ") });
     $("result-status").replaceChildren(answer.content.cloneNode(true));
-    $("result-sentence").textContent = answer.dataset.sentence;
+    $("result-sentence").textContent = r.failed || answer.dataset.sentence;
     $("reasons").replaceChildren(...r.reasons.map((x) =>
       el("li", el("strong", PLAIN[x.code]), " ", el("span", x.message), " ", el("code", x.code))));
     $("why").hidden = !r.reasons.length;
@@ -430,7 +433,9 @@
     result.hidden = true;
     $("asked").textContent = token ? "Check another token" : "Paste a certificate token";
     $("working").hidden = !token;
-    const found = await check(token); // with no token: fetches what an offline visit needs
+    // with no token: fetches what an offline visit needs
+    const found = await check(token).catch((e) => ({ result: "unknown", reasons: [], codes: [],
+      failed: `This browser could not check the token (${e.message}): use a recent browser.` }));
     if (mine !== runs || !token) return;
     $("working").hidden = true;
     render(found);
