@@ -177,7 +177,7 @@
     if (retired.has(kid)) reasons.push(R("retired_key", `key ${kid} is retired`));
     if (x.why) return void (retired.has(kid) || reasons.push(R("unknown_key", x.why)));
     if (!ALGS.includes(get(jws.header, "alg"))) return; // a reason already: no other algorithm
-    if (!(await signed(jws, x))) return void reasons.push(R("bad_signature", `key ${kid}`));
+    if (!(await signed(jws, x))) return void reasons.push(R("bad_signature", `not key ${kid}`));
     try {
       return claimsOf(jws);
     } catch (e) {
@@ -422,10 +422,10 @@
   }
 
   let runs = 0;
-  async function run(focus) {
-    let token = location.hash.slice(1);
+  async function run(focus, pasted) {
+    let token = pasted ?? location.hash.slice(1);
     try {
-      token = token.includes("%") ? decodeURIComponent(token) : token;
+      token = pasted ?? (token.includes("%") ? decodeURIComponent(token) : token);
     } catch {} // not percent-encoded after all: checked as it is
     const mine = ++runs;
     token = token.trim();
@@ -446,11 +446,14 @@
     event.preventDefault();
     $("token-error").hidden = !!value;
     field.setAttribute("aria-describedby", value ? "token-hint" : "token-hint token-error");
-    if (!value) return field.setAttribute("aria-invalid", "true"), field.focus();
+    if (!value) {
+      field.setAttribute("aria-invalid", "true");
+      return field.focus();
+    }
     field.removeAttribute("aria-invalid");
     field.value = "";
-    if (location.hash.slice(1) === value) run(true);
-    else location.hash = value;
+    history.pushState(null, "", `#${value}`); // to share, or to come back to
+    run(true, value);
   });
   window.addEventListener("hashchange", () => run(true));
   navigator.serviceWorker?.register("/sw.js", { scope: "/" }).catch(() => {}); // offline: a bonus
