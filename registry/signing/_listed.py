@@ -131,7 +131,7 @@ def _parse(jwt: str) -> _Listed | Reason:
         isinstance(claims.get("sub"), str)
         and type(claims.get("iat")) in _NUMBER
         and all(type(claims.get(n)) in (*_NUMBER, type(None)) for n in ("ttl", "exp"))
-        and ("ttl" in claims or "exp" in claims)
+        and (claims.get("ttl") is not None or claims.get("exp") is not None)
         and isinstance(lst, dict)
         and type(lst.get("bits")) is int
         and isinstance(lst.get("lst"), str)

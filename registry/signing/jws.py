@@ -33,7 +33,7 @@ from registry.signing.errors import (
     WrongAlgorithm,
     WrongType,
 )
-from registry.signing.keyset import ALGORITHMS
+from registry.signing.keyset import is_algorithm
 
 MAX_LENGTH = 8192
 """The longest compact JWS accepted, in characters (8 KiB); longer input is not parsed."""
@@ -120,7 +120,7 @@ def header_problems(header: Mapping[str, Any], *, typ: str) -> list[Verification
     """Every way `header` falls short, other than its kid: alg, crit and typ."""
     problems: list[VerificationError] = []
     alg = header.get("alg")
-    if alg not in ALGORITHMS:
+    if not is_algorithm(alg):
         problems.append(WrongAlgorithm(f"alg must be EdDSA or Ed25519, not {_show(alg)}"))
     if "crit" in header:
         problems.append(UnsupportedHeader(f"crit {_show(header['crit'])} is not understood"))

@@ -19,6 +19,11 @@ from registry.signing._b64 import b64url_decode
 from registry.signing.errors import UnknownKey
 
 ALGORITHMS = frozenset({"EdDSA", "Ed25519"})
+
+
+def is_algorithm(value: object) -> bool:
+    """Whether `value` (from a header or a JWK: any JSON) names an algorithm we verify."""
+    return isinstance(value, str) and value in ALGORITHMS
 """The `alg` values accepted for an Ed25519 key: RFC 8037's EdDSA and RFC 9864's Ed25519."""
 
 _B64URL_32_BYTES = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -109,7 +114,7 @@ def find_x(jwks: Mapping[str, Any], kid: str) -> str:
         raise UnknownKey(f"key {kid} is not an OKP Ed25519 key")
     if "d" in jwk:
         raise UnknownKey(f"key {kid} in the JWK Set carries private key material; refused")
-    if jwk.get("use", "sig") != "sig" or jwk.get("alg", "EdDSA") not in ALGORITHMS:
+    if jwk.get("use", "sig") != "sig" or not is_algorithm(jwk.get("alg", "EdDSA")):
         raise UnknownKey(f"key {kid} is not published for EdDSA signatures")
     ops = jwk.get("key_ops")
     if ops is not None and (not isinstance(ops, list) or "verify" not in ops):

@@ -33,7 +33,7 @@ from registry.signing.jws import (
     header_problems,
     parse,
 )
-from registry.signing.keyset import ALGORITHMS, KeySet, key_set
+from registry.signing.keyset import KeySet, is_algorithm, key_set
 from registry.signing.result import LiveStatus, Reason, StatusReference, VerificationResult
 from registry.signing.token import TOKEN_TYP
 
@@ -155,7 +155,7 @@ def _signed_claims(
         if kid not in retired:
             reasons.append(Reason(e.code, e.message))
         return None
-    if jws.header.get("alg") not in ALGORITHMS:
+    if not is_algorithm(jws.header.get("alg")):
         return None  # already a reason; never check a signature under another algorithm
     try:
         check_signature(jws, key)

@@ -77,6 +77,10 @@ def test_a_token_fails_once_its_certificate_is_suspended_and_passes_once_reinsta
     assert codes(verify(api, token)) == ["revoked"]
 
 
+def b64json(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
 def test_forged_and_malformed_tokens_are_invalid_not_errors(api: Api, token: str) -> None:
     head, payload, signature = token.split(".")
     claims = claims_of(token)
@@ -91,6 +95,9 @@ def test_forged_and_malformed_tokens_are_invalid_not_errors(api: Api, token: str
         "a.b": "malformed",
         "x" * 20_000: "oversized",
         sign_token(claims, Signer.generate()): "unknown_key",
+        f"{b64json({'alg': ['EdDSA'], 'typ': 'cit-certificate+jwt'})}.{payload}.{signature}": (
+            "wrong_algorithm"
+        ),
     }
     before = api.position()
     for bad, code in cases.items():

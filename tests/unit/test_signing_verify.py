@@ -165,6 +165,10 @@ TOKEN_ONLY: dict[str, tuple[Callable[[Registry], str], list[ReasonCode]]] = {
         [R.WRONG_ALGORITHM],
     ),
     "RS256": (lambda r: raw_jws(header(r, alg="RS256"), r.claims(), r.signer), [R.WRONG_ALGORITHM]),
+    "alg a list": (
+        lambda r: raw_jws(header(r, alg=["EdDSA"]), r.claims(), r.signer),
+        [R.WRONG_ALGORITHM],
+    ),
     "header changed by one byte": (lambda r: change_header_byte(r.token()), [R.BAD_SIGNATURE]),
     "payload changed by one byte": (lambda r: change_payload_byte(r.token()), [R.BAD_SIGNATURE]),
     "signature changed by one bit": (lambda r: flip_signature_bit(r.token()), [R.BAD_SIGNATURE]),
@@ -271,6 +275,10 @@ OPTIONS: dict[str, tuple[Callable[[Registry], dict[str, Any]], list[ReasonCode]]
         lambda r: {"jwks": {"keys": [r.signer.public_key.jwk() | {"d": "AAAA"}]}},
         [R.UNKNOWN_KEY],
     ),
+    "a JWK whose alg is a list": (
+        lambda r: {"jwks": {"keys": [r.signer.public_key.jwk() | {"alg": ["EdDSA"]}]}},
+        [R.UNKNOWN_KEY],
+    ),
     "status list signed by another key": (
         lambda r: {"status_list": r.status_list(Signer.generate())},
         [R.STATUS_LIST_INVALID],
@@ -321,6 +329,10 @@ OPTIONS: dict[str, tuple[Callable[[Registry], dict[str, Any]], list[ReasonCode]]
         },
         [R.STATUS_LIST_INVALID],
     ),
+    "status list with a null ttl and no exp": (
+        lambda r: {"status_list": status_list_without_end(r)},
+        [R.STATUS_LIST_INVALID],
+    ),
     "no status list and no live status": (lambda r: {"status_list": None}, [R.STATUS_UNKNOWN]),
     "another issuer expected": (
         lambda r: {"issuer": "https://other-state.example"},
@@ -331,6 +343,12 @@ OPTIONS: dict[str, tuple[Callable[[Registry], dict[str, Any]], list[ReasonCode]]
 
 def resigned_status_list(reg: Registry, typ: str) -> str:
     return jws.sign(orjson.loads(jws.parse(reg.status_list()).payload), reg.signer, typ)
+
+
+def status_list_without_end(reg: Registry) -> str:
+    claims = orjson.loads(jws.parse(reg.status_list()).payload)
+    del claims["exp"]
+    return jws.sign(claims | {"ttl": None}, reg.signer, STATUS_LIST_TYP)
 
 
 def forged_status_list(reg: Registry) -> str:
