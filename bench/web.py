@@ -98,7 +98,7 @@ def in_page_verification(base: str, token: str, times: int) -> list[float]:
                         const started = performance.now();
                         const result = await window.citVerify(token);
                         spent.push(performance.now() - started);
-                        if (!result.valid) throw new Error("not valid: " + JSON.stringify(result));
+                        if (result.result !== "valid") throw new Error(JSON.stringify(result));
                     }
                     return spent;
                 }""",

@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.add_middleware(problems.OneValueEach)
     app.add_middleware(certifications.PublicLookup)
     app.add_middleware(problems.BodyLimit, paths={"/v1/imports": admin.MAX_IMPORT})
-    for router in [*ROUTERS, *web.ROUTERS]:
+    for router in [*web.ROUTERS, *ROUTERS]:  # the pages first: their few paths match soonest
         declare_roles(router)
         app.include_router(router)
     document(app)

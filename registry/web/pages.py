@@ -54,6 +54,7 @@ environment = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # templates are the package's own: read once, never checked again
 )
 
 
@@ -85,7 +86,8 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """`template` rendered with `context`, as an HTML response with the page headers."""
-    html = environment.get_template(template).render(request=request, **context)
+    here = request.scope["path"]  # which link of the navigation is the current page
+    html = environment.get_template(template).render(request=request, here=here, **context)
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 

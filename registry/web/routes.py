@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import base64
 import re
+from contextlib import suppress
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from registry.api.auth import EVERYONE, allow
+from registry.api.routes.certifications import LOOKUPS
 from registry.api.services import Services, services_of
 from registry.api.shapes import CERTIFICATE_NUMBER, DATE_RANGE, in_range
 from registry.audit import checkpoints
@@ -41,13 +44,17 @@ def home(request: Request) -> HTMLResponse:
 
 
 @router.get("/verify", response_model=None)
-def verify(
+async def verify(
     request: Request,
     services: Svc,
     q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
     on: Annotated[str, Query(max_length=40)] = "",
 ) -> Response:
-    """A certificate's status in words, rendered here; a pasted token goes to the token page."""
+    """A certificate's status in words, rendered here; a pasted token goes to the token page.
+
+    The look-up is the JSON look-up's (`LOOKUPS`: those that arrive together are answered
+    by one query, in the event loop); one that finds nothing, or whose query failed, is
+    asked again on its own, which says not found or raises the database's error."""
     asked = q.strip()
     if not asked:
         return _asked_again(request, "", "Enter a certificate number or a token.")
@@ -60,11 +67,15 @@ def verify(
             day = _date(on.strip())
         except InvalidInput as e:
             return _asked_again(request, asked, e.message, on=on)
-    try:
-        if not CERTIFICATE_NUMBER.fullmatch(asked):
-            raise NotFound(asked)
-        status = queries.certificate_status(services.views, asked, day)
-    except NotFound:
+    status = None
+    if CERTIFICATE_NUMBER.fullmatch(asked):
+        status = await LOOKUPS.status(services, asked.upper(), day)
+        if status is None:
+            with suppress(NotFound):
+                status = await run_in_threadpool(
+                    queries.certificate_status, services.views, asked, day
+                )
+    if status is None:
         return render(request, "not_found.html", 404, title="Certificate not found", q=asked, on=on)
     cert = queries.public_view(status)
     agency = cert.agency_code and queries.agency_name(services.views, cert.agency_code)

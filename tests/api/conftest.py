@@ -11,17 +11,20 @@ today in the registry's time zone (`days_ago`).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -37,6 +40,8 @@ from registry.domain.values import Actor, ActorRole
 from tests.conftest import POSTGRES_ADMIN_URL, _postgres_or_skip
 
 STATE = Actor("test-setup", ActorRole.STATE)
+T = TypeVar("T")
+
 #: The agencies and academy every test server has (agency keys are scoped to the first two).
 HOME, OTHER, ACADEMY = "NORTHPD", "SOUTHPD", "UPA"
 #: The callers every test server has a key for: role name -> (role, agency, academy).
@@ -86,6 +91,13 @@ class Api:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+
+
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to its end in a thread of its own: with its own event loop, whether
+    or not this thread runs one (the browser tests' Playwright does)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from registry.api.routes.certifications import Batch
-from tests.api.conftest import HOME, OTHER, Api, days_ago, today
+from tests.api.conftest import HOME, OTHER, Api, days_ago, run_apart, today
 from tests.api.steps import certified, certify, enrol, ok, refused, train, training
 
 #: What the public (and an academy) may know of a certificate: what a token shows.
@@ -316,4 +316,4 @@ def test_a_batch_whose_query_fails_leaves_every_look_up_to_the_route() -> None:
             *(batch.status(services, n, today()) for n in ("UT-CIT-1", "UT-CIT-2"))  # type: ignore[arg-type]
         )
 
-    assert asyncio.run(ask()) == [None, None]
+    assert run_apart(ask()) == [None, None]

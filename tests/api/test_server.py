@@ -7,7 +7,6 @@ Every test starts its own `registry serve` processes on the module's seeded data
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from tests.api.conftest import (
     Deployment,
     days_ago,
     fresh_database,
+    run_apart,
     seed,
     start_server,
     stop_server,
@@ -243,13 +243,13 @@ def test_a_busy_database_is_503_with_retry_after() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             return await client.get(path)
 
-    response = asyncio.run(get("/v1/busy"))
+    response = run_apart(get("/v1/busy"))
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"] == "1"
     assert "busy" in response.json()["detail"]
 
-    page = asyncio.run(get("/busy"))
+    page = run_apart(get("/busy"))
     assert page.status_code == 503
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["retry-after"] == "1"
@@ -341,14 +341,14 @@ def test_a_recorded_command_is_answered_with_its_receipt_even_if_the_read_models
 
     try:
         monkeypatch.setattr(services, "caught_up", flaky)
-        briefly = asyncio.run(enrol_as_agency("LAG-1"))  # two failures, then caught up
+        briefly = run_apart(enrol_as_agency("LAG-1"))  # two failures, then caught up
         assert briefly.status_code == 201, briefly.text
         assert "registry-read-models" not in briefly.headers
 
         monkeypatch.setattr(services_module, "PATIENCE", 0.3)
         failures = iter([OperationalError("database is locked")] * 1000)
         before = services.registry.position()
-        lagging = asyncio.run(enrol_as_agency("LAG-2"))
+        lagging = run_apart(enrol_as_agency("LAG-2"))
         assert lagging.status_code == 201, lagging.text
         assert lagging.headers["registry-read-models"] == "behind"
         assert services.registry.position() > before, "recorded"

@@ -140,7 +140,7 @@ class PublicLookup:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.batch = Batch()
+        self.batch = LOOKUPS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = None
@@ -229,6 +229,10 @@ class Batch:
             for number, day, future in waiting:
                 if not future.done():
                     future.set_result(found.get((number, day)))
+
+
+#: The public look-ups of this process: the JSON look-up's and the verification page's.
+LOOKUPS = Batch()
 
 
 def holder_of(services: Services, number: str) -> Officer:
