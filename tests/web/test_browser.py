@@ -26,7 +26,9 @@ def numbers(api: Api) -> dict[str, str]:
                   json={"reason": "misconduct"}))  # fmt: skip
     ok(state.post(f"/v1/officers/{made['withheld'][0]}/withholding",
                   json={"withheld": True, "reason": "undercover assignment"}))  # fmt: skip
-    return {name: number for name, (_, number) in made.items()}
+    shown = {name: number for name, (_, number) in made.items()}
+    token = ok(state.get(f"/v1/certifications/{shown['in_force']}/token"))["token"]
+    return shown | {"token": token}
 
 
 def pages(api: Api, numbers: dict[str, str]) -> dict[str, str]:
@@ -42,8 +44,16 @@ def pages(api: Api, numbers: dict[str, str]) -> dict[str, str]:
         "agency": f"/agencies/{HOME}",
         "transparency": "/transparency",
         "token page": "/v",
+        "token verified": f"/v#{numbers['token']}",
         "no such page": "/no/such/page",
     }
+
+
+def visit(page: Any, url: str) -> None:
+    """Open `url` and wait until the page has done its work (the token page its check)."""
+    page.goto(url)
+    if "/v#" in url:
+        page.wait_for_selector("#result[data-result]:not([data-result=''])")
 
 
 def look_up(page: Any, base: str, number: str) -> str:
@@ -151,7 +161,7 @@ def test_every_page_passes_axe_with_no_serious_violation(
         watched.expect_console("422")
         try:
             for name, path in pages(api, numbers).items():
-                watched.page.goto(f"{api.base_url}{path}")
+                visit(watched.page, f"{api.base_url}{path}")
                 results = axe.run(watched.page)
                 bad = [
                     f"{v['id']} ({v['impact']}): {v['help']}"
@@ -173,7 +183,7 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(
     phone.expect_console("422")
     wide: dict[str, int] = {}
     for name, path in pages(api, numbers).items():
-        phone.page.goto(f"{api.base_url}{path}")
+        visit(phone.page, f"{api.base_url}{path}")
         width = phone.page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
             wide[name] = width
