@@ -1,0 +1,100 @@
+"""The tables beside the log that hold what staff sign in with.
+
+| table | what it holds |
+| --- | --- |
+| `staff_credentials` | each account's Argon2id password hash and TOTP secret |
+| `staff_links` | a SHA-256 digest of each set-password link's token, its expiry, when it was used |
+| `staff_sessions` | a SHA-256 digest of each session id, its account, stage and last use |
+| `staff_failures` | failed sign-ins counted per account and per client address, and the wait |
+| `staff_sign_ins` | every sign-in attempt: when, from where, for which address, and the outcome |
+
+They are in the same database as the log (SQLite file or PostgreSQL), reached through
+the read models' store (an eventsourcing tracking recorder), and made the first time an
+account service opens the database, under the schema lock (`registry.schema`).
+`staff_sign_ins` is only ever appended to.
+"""
+
+from __future__ import annotations
+
+from registry.application import Registry
+from registry.projections.store import PostgresViews, SQLiteViews, Views, query
+from registry.schema import schema_lock
+
+TABLES = {
+    "staff_credentials": """
+        CREATE TABLE IF NOT EXISTS staff_credentials (
+            user_id TEXT PRIMARY KEY,
+            password_hash TEXT,
+            password_set_at TEXT,
+            totp_secret TEXT,
+            totp_pending TEXT,
+            totp_enrolled_at TEXT,
+            totp_last_step BIGINT
+        )""",
+    "staff_links": """
+        CREATE TABLE IF NOT EXISTS staff_links (
+            digest TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            made_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        )""",
+    "staff_sessions": """
+        CREATE TABLE IF NOT EXISTS staff_sessions (
+            digest TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            user_version INTEGER NOT NULL,
+            stage TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            seen_at TEXT NOT NULL
+        )""",
+    "staff_failures": """
+        CREATE TABLE IF NOT EXISTS staff_failures (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_at TEXT NOT NULL,
+            wait_until TEXT NOT NULL
+        )""",
+    "staff_sign_ins": """
+        CREATE TABLE IF NOT EXISTS staff_sign_ins (
+            seq {serial},
+            at TEXT NOT NULL,
+            email TEXT NOT NULL,
+            user_id TEXT,
+            client TEXT NOT NULL,
+            outcome TEXT NOT NULL
+        )""",
+}
+INDEXES = [
+    "CREATE INDEX IF NOT EXISTS staff_sessions_user ON staff_sessions (user_id)",
+    "CREATE INDEX IF NOT EXISTS staff_links_user ON staff_links (user_id)",
+]
+
+
+def open_store(app: Registry, views: Views | None = None) -> Views:
+    """The store of the staff tables in `app`'s database (`views`, the read models' store,
+    if the caller has one open), with the tables made if they are missing."""
+    if views is None:
+        module = app.env.get("PERSISTENCE_MODULE", "")
+        if module == "eventsourcing.postgres":
+            views = app.factory.tracking_recorder(PostgresViews)
+        elif module == "eventsourcing.sqlite":
+            views = app.factory.tracking_recorder(SQLiteViews)
+        else:
+            raise TypeError(f"staff accounts need SQLite or PostgreSQL, not {module or 'memory'}")
+    if missing(views):
+        with schema_lock(app.settings.database), views.transaction() as cursor:
+            for statement in TABLES.values():
+                cursor.execute(statement.format(**views.types))
+            for statement in INDEXES:
+                cursor.execute(statement)
+    return views
+
+
+def missing(views: Views) -> set[str]:
+    """The staff tables not yet made (read first: CREATE TABLE IF NOT EXISTS takes locks)."""
+    if views.dialect == "sqlite":
+        lookup = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    else:
+        lookup = "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
+    return set(TABLES) - {row["name"] for row in query(views, lookup)}
