@@ -13,6 +13,7 @@ from registry.cli import (
     records,
     server,
     tokens,
+    users,
     views,
 )
 from registry.cli.core import RegistryGroup, Session
@@ -106,3 +107,4 @@ app.add_typer(tokens.status_list_app, name="status-list")
 app.command("serve")(server.serve)
 app.add_typer(server.api_keys_app, name="api-keys")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(users.users_app, name="users")
