@@ -1,0 +1,149 @@
+"""The auditor's view of an officer in the staff console: every event with its effective
+date, when it was recorded and by whom; and "what did the registry say on DATE": the
+record as it stood at the end of that day beside what the registry says of that same
+day now, each difference marked with the event, recorded later, that made it.
+
+Both sides come from the application service's own reads (`Registry.status` and
+`Registry.history`, with `as_recorded_at`), as the API's officer routes read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import pairwise
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from registry.api.routes.officers import cutoff, scoped_officer
+from registry.api.services import Services, services_of
+from registry.api.shapes import DATE_RANGE, in_range
+from registry.application import HistoryEntry, OfficerStatus, Registry
+from registry.domain.access import ApiRole
+from registry.domain.errors import InvalidInput, NotFound
+from registry.web.pages import render
+from registry.web.staff import NO_STORE, signed_in
+from registry.web.words import credential_name, status_words
+
+router = APIRouter(include_in_schema=False)
+Svc = Annotated[Services, Depends(services_of)]
+#: Who reads an officer's history: the state and auditors, and an agency for its own.
+HistoryReader = signed_in(ApiRole.STATE, ApiRole.AUDITOR, ApiRole.AGENCY)
+
+
+def facts(status: OfficerStatus | None) -> dict[str, str]:
+    """What a record says, field by field, in words (nothing if it was not recorded yet)."""
+    if status is None:
+        return {}
+    said = {
+        "Name": status.name,
+        "POST number": status.post_number,
+        "Agency": status.agency_code or "none",
+        "District": status.district or "none",
+        "Shift": status.shift or "none",
+        "POST status": status.post_status.value if status.post_status else "none",
+        "Withheld from the public": "yes" if status.withheld else "no",
+    }
+    for cert in status.certificates:
+        name = f"Certificate {cert.number} ({credential_name(cert.credential)})"
+        said[f"{name}: status"] = status_words(cert.status).label
+        said[f"{name}: issued"] = cert.issued_on.isoformat() if cert.issued_on else "not yet"
+        said[f"{name}: expires"] = cert.expires_on.isoformat() if cert.expires_on else "none"
+        if cert.reason:
+            said[f"{name}: reason"] = cert.reason
+    return said
+
+
+@dataclass(frozen=True)
+class Difference:
+    field: str
+    then: str | None  # None: the record did not say it then
+    now: str | None
+    made_by: HistoryEntry | None  # the later-recorded event after which it reads as now
+
+
+def compare(registry: Registry, officer_id: str, day: date, moment: datetime) -> list[Difference]:
+    """Each field the record of `day`, as held at `moment`, says otherwise today, with the
+    event recorded after `moment` that changed it (the last one to change it)."""
+    states = [_status(registry, officer_id, day, moment)]
+    later = [e for e in registry.history(officer_id) if e.recorded_at > moment]
+    for entry in later:
+        states.append(_status(registry, officer_id, day, entry.recorded_at))
+    before, after = facts(states[0]), facts(states[-1])
+    found = []
+    for field in [*before, *(f for f in after if f not in before)]:
+        if before.get(field) == after.get(field):
+            continue
+        made_by = None
+        for entry, (older, newer) in zip(later, pairwise(states), strict=True):
+            if facts(older).get(field) != facts(newer).get(field):
+                made_by = entry
+        found.append(Difference(field, before.get(field), after.get(field), made_by))
+    return found
+
+
+def _status(registry: Registry, officer_id: str, day: date, at: datetime) -> OfficerStatus | None:
+    try:
+        return registry.status(officer_id, on=day, as_recorded_at=at)
+    except NotFound:
+        return None
+
+
+def _day(text: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"“{text}” is not a date: write it as YYYY-MM-DD.") from None
+    if not in_range(day):
+        raise InvalidInput(f"Give a date {DATE_RANGE}.")
+    return day
+
+
+@router.get("/staff/officers/{ref}")
+async def officer_history(
+    request: Request,
+    ref: str,
+    services: Svc,
+    caller: HistoryReader,
+    as_recorded_on: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    """An officer's history; with `as_recorded_on`, the record as held at the end of that
+    day beside what the registry says of that day now."""
+    today = services.today()
+    try:
+        day = _day(as_recorded_on)
+    except InvalidInput as e:
+        day, error = None, e.message
+    else:
+        error = None
+    if day is not None and day >= today:
+        day, error = None, "Give a day that is over: before today."
+
+    def read() -> tuple[OfficerStatus, list[HistoryEntry], list[Difference] | None]:
+        officer_id = str(scoped_officer(services, caller, ref).id)  # type: ignore[arg-type]
+        registry = services.registry
+        moment = cutoff(services, day)
+        differences = None
+        if day is not None and moment is not None:
+            differences = compare(registry, officer_id, day, moment)
+        return registry.status(officer_id), registry.history(officer_id), differences
+
+    status, history, differences = await run_in_threadpool(read)
+    return render(
+        request,
+        "console_history.html",
+        headers=NO_STORE,
+        title=f"History of {status.name}",
+        officer=status,
+        history=history,
+        asked=as_recorded_on.strip(),
+        day=day,
+        differences=differences,
+        error=error,
+        zone=services.settings.zone(),
+    )
