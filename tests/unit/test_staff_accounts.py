@@ -468,7 +468,7 @@ def test_users_create_prints_a_one_time_link_and_the_list_shows_no_secret(
     assert "aud@example.org" in listed.stdout and "no password yet" in listed.stdout
     assert token not in listed.stdout
     user_id = listed.stdout.split()[0]
-    noon = datetime.combine(TODAY, time(12), tzinfo=Settings().zone())  # as the CLI records
+    noon = datetime.combine(TODAY, time(12), tzinfo=Settings.from_env().zone())  # as the CLI
     opened = Registry(Settings(database=sqlite_url), now=lambda: noon + timedelta(hours=23))
     try:
         assert Staff(opened).link_holder(token) is not None
