@@ -1,0 +1,76 @@
+"""Signed-in staff for the agency console tests: every role, the state's second factor
+included (its code computed here with pyotp from the key the enrolment page shows), as
+httpx clients holding a session, or as a browser context with that session's cookie."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pyotp
+
+from tests.api.conftest import ACADEMY, HOME, OTHER, REGISTRY, Api, registry_env
+from tests.web import signing_in
+from tests.web.conftest import DESKTOP, open_context
+
+#: Each staff caller of the tests: the role and its scope options of `registry users create`.
+ACCOUNTS: dict[str, tuple[str, ...]] = {
+    "state": ("state",),
+    "auditor": ("auditor",),
+    "agency": ("agency", "--agency", HOME),
+    "other_agency": ("agency", "--agency", OTHER),
+    "academy": ("academy", "--academy", ACADEMY),
+}
+KEY = re.compile(r'id="totp-key">([^<]+)<')
+
+
+def signed_in(api: Api, tmp: Path, who: str) -> httpx.Client:
+    """A client holding the session of a new account of `who` (a key of ACCOUNTS); for
+    the state, with its second factor enrolled and a code given."""
+    role, *scope = ACCOUNTS[who]
+    if role != "state":
+        return signing_in.signed_in(api, tmp, role, *scope)
+    email = f"state-{uuid.uuid4().hex[:8]}@example.org"
+    made = subprocess.run(
+        [REGISTRY, "users", "create", "--role", "state", "--email", email],
+        env=registry_env(api.database, tmp, api.base_url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    link = urlsplit(made.stdout.strip().splitlines()[-1]).path
+    client = httpx.Client(base_url=api.base_url, timeout=30)
+    password = signing_in.PASSWORD
+    form = client.get(link)
+    data = {"form_token": signing_in.form_token(form), "password": password, "confirm": password}
+    assert client.post(link, data=data).status_code == 303
+    form = client.get("/staff/sign-in")
+    data = {"form_token": signing_in.form_token(form), "email": email, "password": password}
+    done = client.post("/staff/sign-in", data=data)
+    assert done.status_code == 303 and done.headers["location"] == "/staff/totp", done.text[:300]
+    form = client.get("/staff/totp")
+    key = KEY.search(form.text)
+    assert form.status_code == 200 and key, form.text[:500]
+    code = pyotp.TOTP(key.group(1).replace(" ", "")).now()
+    done = client.post(
+        "/staff/totp", data={"form_token": signing_in.form_token(form), "code": code}
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/staff", done.text[:300]
+    return client
+
+
+def browser_context(
+    browser: Any, api: Api, client: httpx.Client, viewport: Any = DESKTOP, **options: Any
+) -> Any:
+    """A browser context holding `client`'s session cookie."""
+    context = open_context(browser, viewport, **options)
+    context.add_cookies(
+        [{"name": c.name, "value": c.value, "url": api.base_url} for c in client.cookies.jar]
+    )
+    return context
