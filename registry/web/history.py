@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from registry.api.routes.officers import cutoff, scoped_officer
 from registry.api.services import Services, services_of
@@ -102,6 +103,14 @@ def _day(text: str) -> date | None:
     if not in_range(day):
         raise InvalidInput(f"Give a date {DATE_RANGE}.")
     return day
+
+
+@router.get("/staff/officers")
+def find_officer(
+    caller: HistoryReader, ref: Annotated[str, Query(min_length=1, max_length=64)]
+) -> RedirectResponse:
+    """The console's look-up form: an officer by POST number, certificate number or id."""
+    return RedirectResponse(f"/staff/officers/{quote(ref.strip(), safe='')}", status_code=303)
 
 
 @router.get("/staff/officers/{ref}")

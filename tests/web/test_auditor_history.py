@@ -44,6 +44,19 @@ def test_every_event_with_its_dates_and_actor(api: Api, officer: str, auditor: A
     assert shown.count("(state)") >= len(history)  # every event was recorded by the state
 
 
+def test_the_console_home_leads_to_an_officer_by_post_number(
+    api: Api, officer: str, auditor: Any
+) -> None:
+    home = auditor.get("/staff")
+    assert home.status_code == 200 and 'action="/staff/officers"' in home.text
+    found = auditor.get("/staff/officers", params={"ref": " AH-1 "})
+    assert found.status_code == 303 and found.headers["location"] == "/staff/officers/AH-1"
+    assert officer in auditor.get(found.headers["location"]).text
+    assert auditor.get("/staff/officers", params={"ref": ""}).status_code == 422
+    nobody = api.client().get("/staff/officers", params={"ref": "AH-1"})
+    assert nobody.status_code == 401
+
+
 def test_a_day_before_the_officer_was_recorded(api: Api, officer: str, auditor: Any) -> None:
     day = days_ago(1).isoformat()
     page = auditor.get(f"/staff/officers/{officer}", params={"as_recorded_on": day})
@@ -67,6 +80,8 @@ def test_who_may_see_an_officer_s_history(
     academy = signed_in(api, tmp, "academy", "--academy", "UPA")
     path = f"/staff/officers/{officer}"
     assert own.get(path).status_code == 200
+    assert f'href="/staff/agencies/{HOME}"' in own.get("/staff").text
+    assert "/staff/agencies/" not in academy.get("/staff").text
     assert other.get(path).status_code == 403
     assert academy.get(path).status_code == 403
     nobody = api.client().get(path, headers={"Accept": "text/html"})
