@@ -63,8 +63,9 @@ def open_card(watched: Watched, api: Api, number: str, caller: str = "agency") -
 
 def qr_text(image: Image.Image) -> str:
     """The text of the one QR code in `image`."""
-    found = zxingcpp.read_barcodes(image)
-    assert [b.format for b in found] == [zxingcpp.BarcodeFormat.QRCode], found
+    # Only QR codes are looked for: a 1-D reader may see an "EAN-13" in a line of text.
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert len(found) == 1, found
     return str(found[0].text)
 
 
