@@ -1,5 +1,6 @@
-"""Take the screenshots in docs/screens/: every public page at desktop (1280 px) and phone
-(375 px) width, from a real `registry serve` on a new SQLite file, in Debian's Chromium.
+"""Take the screenshots in docs/screens/: every public page, and the staff console's pages
+as an agency's records clerk sees them, at desktop (1280 px) and phone (375 px) width,
+from a real `registry serve` on a new SQLite file, in Debian's Chromium.
 
     .venv/bin/python docs/screens/take.py [PAGE ...]    (default: every page)
 
@@ -11,6 +12,7 @@ to 64 colours so that they stay small in git.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from PIL import Image
@@ -75,8 +78,42 @@ def fill(api: str, key: str) -> dict[str, str]:
     return {"in_force": numbers["UT-1001"], "suspended": numbers["UT-1002"], "token": token}
 
 
-def shoot(api: str, key: str, made: dict[str, str], only: list[str]) -> list[Path]:
+PASSWORD = "screens are taken here"
+
+
+def sign_in(api: str, env: dict[str, str], role: str, *scope: str) -> list[dict[str, str]]:
+    """The session cookies of a new `role` account, signed in through the pages."""
+    email = f"{role}@screens.example.org"
+    made = subprocess.run([REGISTRY, "users", "create", "--role", role, "--email", email, *scope],
+                          env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    link = urlsplit(made.stdout.strip().splitlines()[-1]).path
+    token = re.compile(r'name="form_token" value="([^"]+)"')
+    with httpx.Client(base_url=api) as client:
+        form = token.search(client.get(link).text)
+        assert form
+        client.post(link, data={"form_token": form.group(1), "password": PASSWORD,
+                                "confirm": PASSWORD})  # fmt: skip
+        form = token.search(client.get("/staff/sign-in").text)
+        assert form
+        done = client.post("/staff/sign-in", data={"form_token": form.group(1), "email": email,
+                                                   "password": PASSWORD})  # fmt: skip
+        assert done.headers.get("location") == "/staff", done.text[:300]
+        return [{"name": c.name, "value": c.value, "url": api} for c in client.cookies.jar]
+
+
+def shoot(
+    api: str, key: str, made: dict[str, str], clerk: list[dict[str, str]], only: list[str]
+) -> list[Path]:
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    console = {
+        "staff-home": "/staff",
+        "console-roster": "/staff/agencies/SLCPD/roster",
+        "console-coverage": "/staff/agencies/SLCPD/coverage",
+        "console-forecast": "/staff/agencies/SLCPD/forecast",
+        "console-history": f"/staff/officers/UT-1002?as_recorded_on={yesterday}",
+    }
     pages = {
+        "staff-sign-in": "/staff/sign-in",
         "home": "/",
         "verify": f"/verify?q={made['in_force']}",
         "suspended": f"/verify?q={made['suspended']}",
@@ -96,10 +133,15 @@ def shoot(api: str, key: str, made: dict[str, str], only: list[str]) -> list[Pat
                 is_mobile=size == "phone",
                 extra_http_headers={"Authorization": f"Bearer {key}"},
             )
+            context.add_cookies(clerk)
             page = context.new_page()
-            for name, path in pages.items():
+            for name, path in {**pages, **console}.items():
                 if only and name not in only:
                     continue
+                if name == "staff-sign-in":
+                    context.clear_cookies()
+                elif name == "staff-home":
+                    context.add_cookies(clerk)
                 page.goto(f"{api}{path}")
                 page.wait_for_load_state("networkidle")
                 if name == "token":
@@ -135,7 +177,8 @@ def main() -> int:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             made = fill(api, key)
-            for file in shoot(api, key, made, sys.argv[1:]):
+            clerk = sign_in(api, env, "agency", "--agency", "SLCPD")
+            for file in shoot(api, key, made, clerk, sys.argv[1:]):
                 print(f"{file.relative_to(HERE.parents[1])}: {file.stat().st_size:,} bytes")
         finally:
             server.terminate()

@@ -63,7 +63,7 @@ def test_a_day_before_the_officer_was_recorded(api: Api, officer: str, auditor: 
     shown = text(page)
     assert page.status_code == 200
     # Recorded today: at the end of yesterday the registry held nothing of this officer.
-    assert "not recorded yet" in shown and "Enrolled" in shown
+    assert "held no record of this officer" in shown and "Enrolled" in shown
     assert 'data-differences="' in page.text
     for bad, words in (("tomorrow", "is not a date"), (days_ago(0).isoformat(), "before today")):
         again = auditor.get(f"/staff/officers/{officer}", params={"as_recorded_on": bad})
@@ -107,7 +107,7 @@ def test_the_page_in_a_browser(
         )
         watched.page.keyboard.press("Enter")
         watched.page.wait_for_url("**as_recorded_on=*")
-        assert "not recorded yet" in watched.page.inner_text("main")
+        assert "held no record of this officer" in watched.page.inner_text("main")
         violations = [v["id"] for v in Axe().run(watched.page).response["violations"]
                       if v["impact"] in ("serious", "critical")]  # fmt: skip
         assert violations == []
