@@ -5,16 +5,13 @@ httpx clients holding a session, or as a browser context with that session's coo
 from __future__ import annotations
 
 import re
-import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pyotp
 
-from tests.api.conftest import ACADEMY, HOME, OTHER, REGISTRY, Api, registry_env
+from tests.api.conftest import ACADEMY, HOME, OTHER, Api
 from tests.web import signing_in
 from tests.web.conftest import DESKTOP, open_context
 
@@ -35,24 +32,7 @@ def signed_in(api: Api, tmp: Path, who: str) -> httpx.Client:
     role, *scope = ACCOUNTS[who]
     if role != "state":
         return signing_in.signed_in(api, tmp, role, *scope)
-    email = f"state-{uuid.uuid4().hex[:8]}@example.org"
-    made = subprocess.run(
-        [REGISTRY, "users", "create", "--role", "state", "--email", email],
-        env=registry_env(api.database, tmp, api.base_url),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert made.returncode == 0, made.stderr
-    link = urlsplit(made.stdout.strip().splitlines()[-1]).path
-    client = httpx.Client(base_url=api.base_url, timeout=30)
-    password = signing_in.PASSWORD
-    form = client.get(link)
-    data = {"form_token": signing_in.form_token(form), "password": password, "confirm": password}
-    assert client.post(link, data=data).status_code == 303
-    form = client.get("/staff/sign-in")
-    data = {"form_token": signing_in.form_token(form), "email": email, "password": password}
-    done = client.post("/staff/sign-in", data=data)
+    client, done = signing_in.sign_in(api, tmp, "state")
     assert done.status_code == 303 and done.headers["location"] == "/staff/totp", done.text[:300]
     form = client.get("/staff/totp")
     key = KEY.search(form.text)

@@ -24,8 +24,9 @@ def form_token(page: httpx.Response) -> str:
     return found.group(1)
 
 
-def signed_in(api: Api, tmp: Path, role: str, *scope: str) -> httpx.Client:
-    """A client holding the session of a new `role` account (scope: --agency CODE etc.)."""
+def sign_in(api: Api, tmp: Path, role: str, *scope: str) -> tuple[httpx.Client, httpx.Response]:
+    """A new `role` account (scope: --agency CODE etc.), its password set through the link
+    `registry users create` printed, then the sign-in form sent: the client and its answer."""
     email = f"{role}-{uuid.uuid4().hex[:8]}@example.org"
     made = subprocess.run(
         [REGISTRY, "users", "create", "--role", role, "--email", email, *scope],
@@ -43,6 +44,11 @@ def signed_in(api: Api, tmp: Path, role: str, *scope: str) -> httpx.Client:
     assert client.post(link, data=data).status_code == 303
     form = client.get("/staff/sign-in")
     data = {"form_token": form_token(form), "email": email, "password": PASSWORD}
-    done = client.post("/staff/sign-in", data=data)
+    return client, client.post("/staff/sign-in", data=data)
+
+
+def signed_in(api: Api, tmp: Path, role: str, *scope: str) -> httpx.Client:
+    """A client holding the session of a new `role` account that needs no second factor."""
+    client, done = sign_in(api, tmp, role, *scope)
     assert done.status_code == 303 and done.headers["location"] == "/staff", done.text[:300]
     return client

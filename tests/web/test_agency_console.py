@@ -17,7 +17,7 @@ from tests.api.conftest import ACADEMY, HOME, OTHER, Api, days_ago
 from tests.api.steps import certified, certify, enrolment, ok, train
 from tests.web.conftest import DESKTOP, PHONE, watched_page
 from tests.web.console import ACCOUNTS, browser_context, signed_in
-from tests.web.test_pages import HOSTILE, text
+from tests.web.reading import HOSTILE, text
 
 PAGES = ["", "/roster", "/expiring", "/changes", "/coverage", "/forecast"]
 

@@ -12,9 +12,10 @@ import pytest
 from registry.web.pages import long_date
 from tests.api.conftest import HOME, OTHER, Api, days_ago
 from tests.api.steps import certified, ok
-from tests.web.conftest import DESKTOP, PHONE, open_context, watched_page
+from tests.web.conftest import DESKTOP, PHONE, watched_page
+from tests.web.console import browser_context
+from tests.web.reading import text
 from tests.web.signing_in import signed_in
-from tests.web.test_pages import text
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +97,7 @@ def test_the_page_in_a_browser(
 ) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
-    context = open_context(browser, viewport)
-    cookies = [{"name": c.name, "value": c.value, "url": api.base_url} for c in auditor.cookies.jar]
-    context.add_cookies(cookies)
+    context = browser_context(browser, api, auditor, viewport)
     watched = watched_page(context)
     try:
         watched.page.goto(f"{api.base_url}/staff/officers/{officer}")

@@ -8,9 +8,7 @@ camera see.
 from __future__ import annotations
 
 import io
-import re
 from datetime import date
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -24,6 +22,7 @@ from registry.web.card import short_date
 from tests.api.conftest import HOME, Api, days_ago
 from tests.api.steps import certified, certify, enrolment, ok, train
 from tests.web.conftest import DESKTOP, PHONE, Watched, open_context, watched_page
+from tests.web.reading import text
 
 HOSTILE = '<script>alert(1)</script> O\'Brien "Jr" \u200f\u202eedoc\u202c Smith'
 #: ID-1, the size of a bank card, in millimetres.
@@ -81,31 +80,6 @@ def verified_claims(api: Api, text: str) -> dict[str, Any]:
 
 def record(api: Api, number: str) -> dict[str, Any]:
     return ok(api.client("state").get(f"/v1/certifications/{number}"))
-
-
-class _Text(HTMLParser):
-    """The text of a page outside <script> and <style>."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        self.hidden += tag in ("script", "style")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.hidden -= tag in ("script", "style")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
-
-
-def text(response: httpx.Response) -> str:
-    parser = _Text()
-    parser.feed(response.text)
-    return re.sub(r"\s+", " ", " ".join(parser.parts)).strip()
 
 
 def get_card(api: Api, number: str, caller: str = "public") -> httpx.Response:

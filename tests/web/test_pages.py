@@ -5,7 +5,6 @@ clerk sees with JavaScript off. A real `registry serve` on SQLite and on Postgre
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import httpx
 import pytest
@@ -14,34 +13,7 @@ from registry.web.pages import long_date
 from registry.web.words import TIERS
 from tests.api.conftest import HOME, Api, days_ago
 from tests.api.steps import certified, enrolment, ok, train
-
-HOSTILE = "<script>alert('x')</script> O\"Brien \u202eedoc\u202c"
-
-
-class _Text(HTMLParser):
-    """The text a reader sees: every text node outside <script> and <style>, with spaces."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._hidden += tag in ("script", "style")
-
-    def handle_endtag(self, tag: str) -> None:
-        self._hidden -= tag in ("script", "style")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.parts.append(data)
-
-
-def text(page: httpx.Response) -> str:
-    """A page's visible text with its white space collapsed."""
-    parser = _Text()
-    parser.feed(page.text)
-    return re.sub(r"\s+", " ", " ".join(parser.parts)).strip()
+from tests.web.reading import HOSTILE, text
 
 
 def page(api: Api, path: str, status: int = 200, **params: str) -> httpx.Response:
