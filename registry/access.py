@@ -14,7 +14,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
 from registry.application import Registry
@@ -134,11 +133,8 @@ class ApiKeys:
     def _get(self, key_id: str) -> ApiKey:
         if not key_id or len(key_id) > 64:
             raise InvalidInput("an API key id is 1 to 64 characters")
-        try:
-            key = self.app.repository.get(ApiKey.create_id(key_id))
-        except AggregateNotFoundError:
-            raise NotFound(f"no API key {key_id}") from None
-        if not isinstance(key, ApiKey):
+        key = self.app.stored(ApiKey.create_id(key_id), ApiKey)
+        if key is None:
             raise NotFound(f"no API key {key_id}")
         return key
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 
 #: Attempts at a command when concurrent writers keep getting there first.
 MAX_ATTEMPTS = 16
+
+
+#: An aggregate class, for `Registry.stored`.
+A = TypeVar("A")
 
 
 @dataclass(frozen=True)
@@ -398,10 +402,15 @@ class Registry(Application[UUID]):
 
     def signing_keys(self, purpose: str) -> SigningKeys | None:
         """The published signing keys of a purpose ("token" or "checkpoint"), if any."""
+        return self.stored(SigningKeys.create_id(purpose), SigningKeys)
+
+    def stored(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """The aggregate `aggregate_id` as it stands now, if there is one and it is a `kind`."""
         try:
-            return self.repository.get(SigningKeys.create_id(purpose))
+            found = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+        return found if isinstance(found, kind) else None
 
     def officer_id(self, ref: str) -> UUID:
         """Find an officer by registry id, POST number or certificate number."""

@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
@@ -606,21 +605,14 @@ class Staff:
         return agency_code, academy_code
 
     def _find(self, address: str) -> StaffUser | None:
-        try:
-            index = self.app.repository.get(Index.create_id("staff-email", address))
-            user = self.app.repository.get(index.target_id)
-        except AggregateNotFoundError:
-            return None
-        return user if isinstance(user, StaffUser) else None
+        index = self.app.stored(Index.create_id("staff-email", address), Index)
+        return None if index is None else self.app.stored(index.target_id, StaffUser)
 
     def _user(self, user_id: str) -> StaffUser:
         if not user_id or len(user_id) > 64:
             raise InvalidInput("an account id is 1 to 64 characters")
-        try:
-            user = self.app.repository.get(StaffUser.create_id(user_id))
-        except AggregateNotFoundError:
-            raise NotFound(f"no staff account {user_id}") from None
-        if not isinstance(user, StaffUser):
+        user = self.app.stored(StaffUser.create_id(user_id), StaffUser)
+        if user is None:
             raise NotFound(f"no staff account {user_id}")
         return user
 
