@@ -1,6 +1,8 @@
 """The access log never holds a token. A browser with JavaScript off sends a pasted token
 to `/verify?q=...` (the server sends it on to the token page's fragment); the access log
-writes that request as `q=[token]`. Certificate numbers are public and stay as asked."""
+writes that request as `q=[token]`. A staff member's set-password link,
+`/staff/password/<token>`, is written as `/staff/password/[token]`. Certificate numbers
+are public and stay as asked."""
 
 from __future__ import annotations
 
@@ -13,9 +15,14 @@ TOKEN_IN_QUERY = re.compile(
 )
 
 
+#: The token of a set-password link, in its path.
+LINK_IN_PATH = re.compile(r"(/staff/password/)[^/?\s\"]+")
+
+
 def hide_tokens(path: str) -> str:
-    """`path` with any token in its `q` parameter replaced by `[token]`."""
-    return TOKEN_IN_QUERY.sub(r"\1[token]", path)
+    """`path` with any token in its `q` parameter, or in a set-password link, replaced by
+    `[token]`."""
+    return LINK_IN_PATH.sub(r"\1[token]", TOKEN_IN_QUERY.sub(r"\1[token]", path))
 
 
 class HideTokens(logging.Filter):

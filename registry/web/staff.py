@@ -15,7 +15,6 @@ signed-in `StaffCaller`, refusing with 401 (not signed in) or 403 (role), as the
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 import threading
@@ -387,30 +386,3 @@ async def sign_out(request: Request) -> Response:
     response = redirect("/staff/sign-in?notice=signed-out")
     clear_cookie(response, request, SESSION)
     return response
-
-
-# ------------------------------------------------------------- the access log
-
-#: A set-password link's token in a request line.
-LINK_IN_PATH = re.compile(r"(/staff/password/)[^/?\s\"]+")
-
-
-class HideLinks(logging.Filter):
-    """Writes a set-password link's token as `[token]` in uvicorn's access log, whose
-    arguments are (client, method, path, HTTP version, status)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], LINK_IN_PATH.sub(r"\1[token]", args[2]), *args[3:])
-        return True
-
-
-def hide_links() -> None:
-    """Add the filter to uvicorn's access log, once."""
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, HideLinks) for f in access.filters):
-        access.addFilter(HideLinks())
-
-
-hide_links()  # when the app is imported, after uvicorn has set its logging up

@@ -18,7 +18,7 @@ from registry.config import Settings
 from registry.domain.access import ApiRole
 from registry.projections.store import query
 from registry.staff import Staff
-from registry.web import staff as pages
+from registry.web import logs
 from registry.web.staff import cookie_header, signed_in
 from tests.unit.test_staff_accounts import ADMIN, PASSWORD, Clock, token_of
 
@@ -267,5 +267,5 @@ def test_the_access_log_never_holds_a_set_password_token() -> None:
     record = logging.LogRecord("uvicorn.access", 20, "", 0, '%s - "%s %s HTTP/%s" %d',
                                ("1.2.3.4", "GET", "/staff/password/abcDEF_123-xyz", "1.1", 200),
                                None)  # fmt: skip
-    pages.HideLinks().filter(record)
+    logs.HideTokens().filter(record)
     assert "abcDEF" not in record.getMessage() and "/staff/password/[token]" in record.getMessage()
