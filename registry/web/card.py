@@ -140,10 +140,8 @@ def _card(services: Services, claims: dict[str, Any]) -> Card:
 
 def _agency(services: Services, code: str) -> str:
     """An agency by its name and code, `Salt Lake City Police (SLCPD)`."""
-    try:
-        return f"{queries.agency_tier(services.views, code, services.today()).name} ({code})"
-    except NotFound:
-        return code
+    name = queries.agency_name(services.views, code)
+    return code if name is None else f"{name} ({code})"
 
 
 def _not_in_force(request: Request, services: Services, number: str) -> HTMLResponse:
