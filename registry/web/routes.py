@@ -24,7 +24,17 @@ from registry.api.shapes import CERTIFICATE_NUMBER, DATE_RANGE, in_range
 from registry.audit import checkpoints
 from registry.domain.errors import InvalidInput, NotFound
 from registry.projections import queries
-from registry.web import agency_console, assets, card, history, staff
+from registry.web import (
+    admin_console,
+    agency_console,
+    assets,
+    card,
+    forms,
+    history,
+    imports_console,
+    staff,
+    state_console,
+)
 from registry.web.pages import render
 from registry.web.words import TIERS, status_words
 
@@ -204,4 +214,14 @@ def favicon(request: Request) -> Response:
 
 
 #: The web's routers, in the order requests are matched.
-ROUTERS = [router, card.router, staff.router, history.router, agency_console.router]
+ROUTERS = [
+    router,
+    card.router,
+    staff.router,
+    history.router,
+    agency_console.router,
+    forms.router,
+    state_console.router,
+    imports_console.router,
+    admin_console.router,
+]

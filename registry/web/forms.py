@@ -1,0 +1,7 @@
+"""The staff console's forms: one for every command of the API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
