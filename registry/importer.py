@@ -5,6 +5,7 @@ A row that is malformed or breaks a rule is reported with its line number and
 writes nothing; the other rows are imported. Every row's command id is derived
 from its content, so importing the same file again imports nothing twice.
 Rows are saved in batches, each in one transaction (`Registry.execute_batch`).
+`check_rows` says what an import would do now, and writes nothing.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from registry.application import BatchItem, Registry
+from registry.decisions import Context, claims, decider
 from registry.domain import commands as c
-from registry.domain.errors import InvalidInput, RegistryError
+from registry.domain.errors import InvalidInput, RegistryError, RuleViolation
+from registry.domain.records import key_id
 from registry.domain.values import Actor
+from registry.unit_of_work import UnitOfWork
 
 #: Rows saved per transaction unless told otherwise.
 BATCH_SIZE = 500
@@ -221,13 +225,30 @@ class Row:
         return self.values.get("record", "")
 
 
+class BadCell(InvalidInput):
+    """A row that cannot be read into its command: `column` names the cells at fault."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
 @dataclass(frozen=True)
 class RefusedRow:
-    """A row that wrote nothing, and why."""
+    """A row that wrote nothing, and why; `about` names the column or rule at fault, if
+    one is."""
 
     line: int
     record: str
     reason: str
+    about: str = ""
+
+
+def refusal(row: Row, error: RegistryError) -> RefusedRow:
+    """The refusal of `row` by `error`, as a report lists it."""
+    about = error.rule if isinstance(error, RuleViolation) else getattr(error, "column", "")
+    reason = f"{error.kind.replace('-', ' ')}: {error.message}"
+    return RefusedRow(row.line, row.record, reason, about)
 
 
 @dataclass
@@ -290,35 +311,36 @@ def to_command(row: Row) -> c.Command:
     kind = RECORDS.get(row.record.lower())
     if kind is None:
         known = ", ".join(RECORDS)
-        raise InvalidInput(f"unknown record {row.record!r}: expected one of {known}")
+        raise BadCell("record", f"unknown record {row.record!r}: expected one of {known}")
     ignored = {"record", NOTE, *kind.columns}
     extra = sorted(k for k, v in row.values.items() if v and k not in ignored)
     if extra:
-        raise InvalidInput(f"a {row.record.lower()} record has no {', '.join(extra)}")
+        raise BadCell(", ".join(extra), f"a {row.record.lower()} record has no {', '.join(extra)}")
     data: dict[str, Any] = {}
     for name, column in kind.columns.items():
         value = row.values.get(name, "")
         if not value:
             if column.required:
-                raise InvalidInput(f"{name} is required")
+                raise BadCell(name, f"{name} is required")
             continue
         try:
             data[column.field] = column.read(value)
         except ValueError as e:
-            raise InvalidInput(f"{name}: {e}") from None
+            raise BadCell(name, f"{name}: {e}") from None
     try:
         return kind.command.model_validate(data)
     except ValidationError as e:
-        raise InvalidInput(_describe(e, kind)) from None
+        raise _described(e, kind) from None
 
 
-def _describe(error: ValidationError, kind: RecordType) -> str:
+def _described(error: ValidationError, kind: RecordType) -> BadCell:
     column = {col.field: name for name, col in kind.columns.items()}
-    parts = []
+    parts, columns = [], []
     for item in error.errors():
         where = column.get(str(item["loc"][0]), str(item["loc"][0])) if item["loc"] else "row"
         parts.append(f"{where}: {item['msg']}")
-    return "; ".join(parts)
+        columns += [] if where in columns else [where]
+    return BadCell(", ".join(columns), "; ".join(parts))
 
 
 def command_id(cmd: c.Command) -> str:
@@ -346,20 +368,62 @@ def import_rows(
             try:
                 cmd = to_command(row)
             except InvalidInput as e:
-                report.refused.append(RefusedRow(row.line, row.record, f"invalid input: {e}"))
+                report.refused.append(refusal(row, e))
                 continue
             items.append(BatchItem(cmd, actor, command_id(cmd)))
             taken.append(row)
         for row, result in zip(taken, registry.execute_batch(items), strict=True):
             if isinstance(result, RegistryError):
-                reason = f"{result.kind.replace('-', ' ')}: {result.message}"
-                report.refused.append(RefusedRow(row.line, row.record, reason))
+                report.refused.append(refusal(row, result))
             elif result.replayed:
                 report.already_imported += 1
             else:
                 report.imported += 1
         if progress is not None:
             progress(len(chunk))
+    report.refused.sort(key=lambda r: r.line)
+    return report
+
+
+def check_rows(
+    registry: Registry, rows: Sequence[Row], actor: Actor, *, batch_size: int = BATCH_SIZE
+) -> ImportReport:
+    """What `import_rows` would do now, and nothing written: every row decided in file
+    order by the same rules against one unit of work that is never saved, so a row sees
+    the rows before it. `imported` counts the rows that would be written."""
+    report = ImportReport(rows=len(rows))
+    uow = UnitOfWork(registry.repository, registry.recorder)
+    context = Context(registry.policy, registry.clock)
+    decided: set[str] = set()  # command ids of rows that would be written
+    for start in range(0, len(rows), batch_size):
+        commands: list[tuple[Row, c.Command | InvalidInput]] = []
+        for row in rows[start : start + batch_size]:
+            try:
+                commands.append((row, to_command(row)))
+            except InvalidInput as e:
+                commands.append((row, e))
+        known = [cmd for _, cmd in commands if isinstance(cmd, c.Command)]
+        uow.prefetch([key_id("command", command_id(cmd)) for cmd in known]
+                     + [key for cmd in known for key in claims(cmd)])  # fmt: skip
+        for row, cmd in commands:
+            if isinstance(cmd, InvalidInput):
+                report.refused.append(refusal(row, cmd))
+                continue
+            key = command_id(cmd)
+            if key in decided or uow.find(key_id("command", key)) is not None:
+                report.already_imported += 1
+                continue
+            try:
+                with registry.recording():
+                    decision = decider(context, cmd, actor)(uow)
+            except RegistryError as e:
+                report.refused.append(refusal(row, e))
+                continue
+            for aggregate in decision.aggregates:
+                aggregate.collect_events()  # kept in the unit of work, never saved
+            uow.add(decision.aggregates)
+            decided.add(key)
+            report.imported += 1
     report.refused.sort(key=lambda r: r.line)
     return report
 
