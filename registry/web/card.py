@@ -13,31 +13,33 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
 
+from registry.access import Caller
 from registry.api.routes.certifications import TokenTaker, holder_of
 from registry.api.routes.officers import in_scope
 from registry.api.services import Services, services_of
 from registry.api.shapes import CERTIFICATE_NUMBER
+from registry.domain.access import ApiRole
 from registry.domain.errors import NotFound, RuleViolation
 from registry.domain.values import CertificateStatus
 from registry.projections import queries
 from registry.signing import jws
 from registry.signing.service import NOT_IN_FORCE
 from registry.web.pages import render
+from registry.web.qr import qr_svg
+from registry.web.staff import signed_in
 from registry.web.words import credential_name, status_words
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
+#: Who prints a card from the console: as who takes a token, and training staff too.
+Printer = signed_in(ApiRole.STATE, ApiRole.AGENCY, ApiRole.ACADEMY)
 
 
 #: The card is for the caller who signed in: no shared cache keeps it, nor its token.
 NO_STORE = {"Cache-Control": "no-store", "Vary": "Authorization"}
-#: Error correction of the QR code: M survives a worn or scuffed card (15% of it).
-QR_ERROR = "m"
 #: Characters a line of the printed card holds at the normal size (the holder's name, the
 #: other facts), in the widest of the fonts a browser may print with (DejaVu Sans), and
 #: the lines those three may take: at most 5 (3 for the name, 2 each for the others, as
@@ -91,6 +93,18 @@ def short_date(day: date) -> str:
 def card(request: Request, number: str, services: Svc, caller: TokenTaker) -> HTMLResponse:
     """The printable wallet card of a certificate in force today; 422 with what stands in
     the way for any other."""
+    return card_page(request, services, caller, number)
+
+
+@router.get("/staff/certifications/{number}/card")
+def staff_card(request: Request, number: str, services: Svc, caller: Printer) -> HTMLResponse:
+    """The same card for a signed-in person: the state, the agency the holder serves, or
+    training staff of an academy where the holder trained."""
+    return card_page(request, services, caller, number)
+
+
+def card_page(request: Request, services: Services, caller: Caller, number: str) -> HTMLResponse:
+    """The card of certificate `number`, once `caller` is in scope for its holder."""
     if not CERTIFICATE_NUMBER.fullmatch(number.strip()):
         raise NotFound(f"no certificate {number!r}")
     number = number.strip().upper()
@@ -114,14 +128,6 @@ def card(request: Request, number: str, services: Svc, caller: TokenTaker) -> HT
         short_date=short_date,
         refused=None,
     )
-
-
-def qr_svg(text: str) -> Markup:
-    """`text` as a QR code in inline SVG: a viewBox (no fixed size, the style sheet sizes
-    it) and no style attribute, which the page's policy would refuse."""
-    code = segno.make(text, error=QR_ERROR, micro=False)
-    # segno writes only the modules' path data: nothing of `text` becomes markup.
-    return Markup(code.svg_inline(omitsize=True, svgclass="qr-code", lineclass=None))
 
 
 def _card(services: Services, claims: dict[str, Any]) -> Card:

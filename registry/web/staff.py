@@ -32,8 +32,8 @@ from registry.domain.errors import InvalidInput, NotFound
 from registry.staff import Refusal, SessionView, Staff, StaffCaller, Stage
 from registry.staff import totp as totp_codes
 from registry.staff.accounts import form_token, form_token_ok
-from registry.web.card import qr_svg
 from registry.web.pages import render
+from registry.web.qr import qr_svg
 
 router = APIRouter(include_in_schema=False, dependencies=[allow(*EVERYONE)])
 
