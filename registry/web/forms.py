@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -32,6 +32,7 @@ from registry.api.problems import STATUSES
 from registry.api.routes.officers import in_scope, officer_of
 from registry.api.services import Services, services_of
 from registry.domain import rules
+from registry.domain.commands import SeparateOfficer
 from registry.domain.errors import (
     IdempotencyConflict,
     NotFound,
@@ -195,11 +196,16 @@ def _form(
 ) -> HTMLResponse:
     session = cookie_of(request, SESSION)
     view = _view(request, session)
+    today = services.today()
+    deadline, report_days = None, services.registry.policy.separation_report_days
+    if action.command is SeparateOfficer:
+        deadline = today - timedelta(days=report_days)
     return page(request, "console_form.html", status, title=action.title, action=action,
                 fields=_fields(action), values=values, errors=errors, subject=subject,
                 subject_label=SUBJECT_LABELS.get(action.about or "", ""),
                 form_token=view.form_token, key=key or secrets.token_urlsafe(18),
-                today=services.today().isoformat(), stale=stale)  # fmt: skip
+                today=today.isoformat(), stale=stale, deadline=deadline,
+                report_days=report_days)  # fmt: skip
 
 
 def _view(request: Request, session: str | None) -> Any:

@@ -172,7 +172,7 @@ def test_an_agency_clerk_acts_on_their_own_agency_s_officers_only(
     # Their own: recorded, with the deadline said on the form.
     mine = enrol(api, "CF-7C")
     form = opened(clerk, "separation", officer="CF-7C")
-    assert "within 30 days" in text(form)
+    assert "within 30 days" in text(form) and days_ago(30).isoformat() in text(form)
     recorded(send(clerk, "separation", separation, form))
     assert history(api, mine)[-1]["event"] == "Separated"
 
