@@ -121,6 +121,8 @@ QUERY_INDEXES = {
     "ON rm_placements (agency_code, from_on)",
     "rm_timeline_officer": "CREATE INDEX IF NOT EXISTS rm_timeline_officer "
     "ON rm_timeline (officer_id, position)",
+    # The late separations page reads every separation and correction, not the whole table.
+    "rm_timeline_event": "CREATE INDEX IF NOT EXISTS rm_timeline_event ON rm_timeline (event)",
     "rm_changes_agency": "CREATE INDEX IF NOT EXISTS rm_changes_agency "
     "ON rm_changes (agency_code, seq)",
     "rm_changes_certificate": "CREATE INDEX IF NOT EXISTS rm_changes_certificate "

@@ -1,0 +1,275 @@
+"""Questions the state program office asks of the whole registry: coverage in every agency
+on a date, grouped by region, and the separations its agencies reported late.
+
+Coverage counts what `queries.coverage` counts for one agency (the patrol officers placed
+in the agency on the date, and those of them holding a CIT officer certificate in force on
+it, each once), for every agency at once: two queries, whatever the number of agencies.
+
+A separation is reported late when it was recorded more than the policy's
+`separation_report_days` after it took effect: the day it was recorded is its event's
+timestamp in the registry's time zone, as the domain judges it when the report arrives
+(the event's `reported_late`). A separation voided by a later correction is left out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from registry.domain.values import Credential, OfficerRole
+from registry.projections import store
+from registry.projections.queries import IN_FORCE, View
+from registry.projections.read_models import status_on
+from registry.projections.store import Views
+
+#: Officers looked up by one query of `officers`.
+CHUNK = 500
+
+
+# ------------------------------------------------------------------ coverage
+
+
+class AgencyCoverage(View):
+    code: str
+    name: str
+    region: str
+    patrol_officers: int
+    certified_patrol_officers: int
+    target: float
+
+    @property
+    def share(self) -> float:
+        """The share of patrol officers with CIT in force (0 with no patrol officers)."""
+        return share_of(self.certified_patrol_officers, self.patrol_officers)
+
+    @property
+    def standing(self) -> str:
+        """Against the target: met, below, or empty (no patrol officers to cover)."""
+        return standing_of(self.certified_patrol_officers, self.patrol_officers, self.target)
+
+
+class RegionCoverage(View):
+    region: str
+    agencies: list[AgencyCoverage]
+    target: float
+
+    @property
+    def patrol_officers(self) -> int:
+        return sum(a.patrol_officers for a in self.agencies)
+
+    @property
+    def certified_patrol_officers(self) -> int:
+        return sum(a.certified_patrol_officers for a in self.agencies)
+
+    @property
+    def share(self) -> float:
+        return share_of(self.certified_patrol_officers, self.patrol_officers)
+
+    @property
+    def standing(self) -> str:
+        return standing_of(self.certified_patrol_officers, self.patrol_officers, self.target)
+
+    @property
+    def below(self) -> int:
+        """How many of the region's agencies are below the target."""
+        return sum(a.standing == "below" for a in self.agencies)
+
+
+class StateCoverage(View):
+    on: date
+    target: float
+    regions: list[RegionCoverage]
+
+    @property
+    def patrol_officers(self) -> int:
+        return sum(r.patrol_officers for r in self.regions)
+
+    @property
+    def certified_patrol_officers(self) -> int:
+        return sum(r.certified_patrol_officers for r in self.regions)
+
+    @property
+    def share(self) -> float:
+        return share_of(self.certified_patrol_officers, self.patrol_officers)
+
+    @property
+    def standing(self) -> str:
+        return standing_of(self.certified_patrol_officers, self.patrol_officers, self.target)
+
+    @property
+    def agencies(self) -> int:
+        return sum(len(r.agencies) for r in self.regions)
+
+    @property
+    def below(self) -> int:
+        return sum(r.below for r in self.regions)
+
+
+def share_of(certified: int, patrol: int) -> float:
+    return certified / patrol if patrol else 0.0
+
+
+def standing_of(certified: int, patrol: int, target: float) -> str:
+    """Against the target as `queries.coverage` judges it (`meets_target`)."""
+    if patrol == 0:
+        return "empty"
+    return "met" if certified / patrol >= target else "below"
+
+
+#: Every patrol officer placed in an agency on a date, with each CIT officer certificate
+#: they hold (`?`: the credential, the date twice, the patrol role). The placements are
+#: read first, in one pass (CROSS JOIN keeps SQLite, which keeps no statistics on these
+#: tables, from walking them in the agency index's order: three times slower).
+PATROL = (
+    "SELECT p.agency_code, p.officer_id, c.timeline FROM rm_placements p "
+    "CROSS JOIN rm_officers o "
+    "LEFT JOIN rm_certificates c ON c.officer_id = p.officer_id AND c.credential = ? "
+    "WHERE o.officer_id = p.officer_id AND p.from_on <= ? "
+    "AND (p.until_on IS NULL OR p.until_on > ?) AND o.role = ?"
+)
+
+
+def coverage(views: Views, on: date, target: float) -> StateCoverage:
+    """Every agency's patrol officers and those with CIT in force on `on`, by region
+    (regions and agencies in alphabetical order). Two queries."""
+    day = on.isoformat()
+    patrol: dict[str, set[str]] = defaultdict(set)
+    certified: dict[str, set[str]] = defaultdict(set)
+    for row in store.query(
+        views, PATROL, (Credential.CIT_OFFICER.value, day, day, OfficerRole.PATROL_OFFICER.value)
+    ):
+        patrol[row["agency_code"]].add(row["officer_id"])
+        timeline = row["timeline"]
+        if timeline is not None and status_on(json.loads(timeline), on)[0] == IN_FORCE:
+            certified[row["agency_code"]].add(row["officer_id"])
+    regions: dict[str, list[AgencyCoverage]] = defaultdict(list)
+    for agency in store.query(views, "SELECT code, name, region FROM rm_agencies"):
+        code = agency["code"]
+        regions[agency["region"]].append(
+            AgencyCoverage(
+                code=code,
+                name=agency["name"],
+                region=agency["region"],
+                patrol_officers=len(patrol.get(code, ())),
+                certified_patrol_officers=len(certified.get(code, ())),
+                target=target,
+            )
+        )
+    return StateCoverage(
+        on=on,
+        target=target,
+        regions=[
+            RegionCoverage(
+                region=region,
+                agencies=sorted(found, key=lambda a: (a.name.casefold(), a.code)),
+                target=target,
+            )
+            for region, found in sorted(regions.items(), key=lambda r: r[0].casefold())
+        ],
+    )
+
+
+# ---------------------------------------------------------- late separations
+
+
+class LateSeparation(View):
+    """A separation recorded more than the allowed days after it took effect."""
+
+    position: int
+    officer_id: str
+    version: int
+    #: The agency the officer left: the one that owed the report.
+    agency_code: str
+    effective_on: date
+    recorded_at: datetime
+    recorded_on: date
+    #: Days from the separation taking effect to its recording.
+    days_after: int
+    #: Days past the deadline (`days_after` less the days allowed).
+    days_late: int
+    reason: str
+    new_agency_code: str | None
+    investigation_open: bool
+    actor_id: str
+    actor_role: str
+
+
+class OfficerName(View):
+    officer_id: str
+    name: str
+    post_number: str
+    withheld: bool
+
+
+def late_separations(views: Views, zone: tzinfo, allowed_days: int) -> list[LateSeparation]:
+    """Every separation recorded more than `allowed_days` after it took effect (the day
+    recorded read in `zone`), not voided since, newest recorded first.
+
+    One query: the separations and the corrections (which may void one) of the log."""
+    rows = store.query(
+        views,
+        "SELECT position, officer_id, version, event, effective_on, recorded_at, actor_id, "
+        "actor_role, details FROM rm_timeline WHERE event IN ('Separated', 'Corrected')",
+    )
+    voided = {
+        (row["officer_id"], json.loads(row["details"])["corrects_version"])
+        for row in rows
+        if row["event"] == "Corrected"
+    }
+    found = []
+    for row in rows:
+        if row["event"] != "Separated" or (row["officer_id"], row["version"]) in voided:
+            continue
+        effective_on = date.fromisoformat(row["effective_on"])
+        recorded_at = datetime.fromisoformat(row["recorded_at"]).astimezone(zone)
+        days = (recorded_at.date() - effective_on).days
+        if days > allowed_days:
+            found.append(_late(row, effective_on, recorded_at, days, days - allowed_days))
+    found.sort(key=lambda s: (s.recorded_at, s.position), reverse=True)
+    return found
+
+
+def _late(
+    row: dict[str, Any], effective_on: date, recorded_at: datetime, days: int, late: int
+) -> LateSeparation:
+    details = json.loads(row["details"])
+    return LateSeparation(
+        position=row["position"],
+        officer_id=row["officer_id"],
+        version=row["version"],
+        agency_code=details["agency_code"],
+        effective_on=effective_on,
+        recorded_at=recorded_at,
+        recorded_on=recorded_at.date(),
+        days_after=days,
+        days_late=late,
+        reason=str(details.get("reason", "")),
+        new_agency_code=details.get("new_agency_code"),
+        investigation_open=bool(details.get("investigation_open", False)),
+        actor_id=row["actor_id"],
+        actor_role=row["actor_role"],
+    )
+
+
+def officers(views: Views, ids: Iterable[str]) -> dict[str, OfficerName]:
+    """The name and POST number of each officer among `ids`, by id."""
+    wanted = sorted(set(ids))
+    found: dict[str, OfficerName] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        for row in store.query(
+            views,
+            "SELECT officer_id, name, post_number, withheld FROM rm_officers "
+            f"WHERE officer_id IN ({', '.join('?' * len(chunk))})",
+            tuple(chunk),
+        ):
+            found[row["officer_id"]] = OfficerName(**{**row, "withheld": bool(row["withheld"])})
+    return found
+
+
+def agency_names(views: Views) -> dict[str, str]:
+    """Every registered agency's name, by code."""
+    return {r["code"]: r["name"] for r in store.query(views, "SELECT code, name FROM rm_agencies")}
