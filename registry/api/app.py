@@ -30,7 +30,7 @@ from registry.api.routes import (
 from registry.api.services import Services
 from registry.config import Settings
 from registry.domain.access import ApiRole
-from registry.web import logs, pages
+from registry.web import imports_console, logs, pages
 from registry.web import routes as web
 
 #: In the order requests are matched: the certificate look-up, the busiest route, first.
@@ -73,7 +73,10 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.add_middleware(pages.PageHeaders)
     app.add_middleware(problems.OneValueEach)
     app.add_middleware(certifications.PublicLookup)
-    app.add_middleware(problems.BodyLimit, paths={"/v1/imports": admin.MAX_IMPORT})
+    app.add_middleware(
+        problems.BodyLimit,
+        paths={"/v1/imports": admin.MAX_IMPORT, "/staff/imports": imports_console.MAX_BODY},
+    )
     for router in [*web.ROUTERS, *ROUTERS]:  # the pages first: their few paths match soonest
         declare_roles(router)
         app.include_router(router)
