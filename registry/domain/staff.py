@@ -1,5 +1,6 @@
 """Staff accounts as facts in the log: who was given which role and scope, when it changed,
-and when an account was disabled.
+when someone made it a new set-password link or reset its second factor, and when it was
+disabled.
 
 An account is a person who signs in to the staff console. It has the same roles and
 scopes as an API key (`ApiRole`). Nothing secret is ever in these events: no password,
@@ -163,6 +164,28 @@ class StaffUser(RegistryAggregate):
     def _disabled(self, reason: str, effective_on: date, actor: Actor) -> None:
         self.disabled_on = effective_on
         self.disabled_reason = reason
+
+    def make_link(self, *, effective_on: date, actor: Actor) -> None:
+        """Record that a new set-password link was made for the account (a lost password):
+        who made it and when, never the link. Its sessions end."""
+        self._check_active()
+        self._link_made(effective_on=effective_on, actor=actor)
+
+    @event("PasswordLinkMade")
+    def _link_made(self, effective_on: date, actor: Actor) -> None:
+        pass
+
+    def reset_second_factor(self, *, reason: str, effective_on: date, actor: Actor) -> None:
+        """Record that the account's second factor was reset (a lost phone): the person
+        sets one up again at their next sign-in. Its sessions end."""
+        self._check_active()
+        if not reason.strip():
+            raise RuleViolation(REASON, "resetting a second factor needs a reason")
+        self._second_factor_reset(reason=reason.strip(), effective_on=effective_on, actor=actor)
+
+    @event("SecondFactorReset")
+    def _second_factor_reset(self, reason: str, effective_on: date, actor: Actor) -> None:
+        pass
 
     def _check_active(self) -> None:
         if self.disabled_on is not None:

@@ -23,9 +23,10 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from registry.access import Caller
-from registry.application import Registry
+from registry.application import HistoryEntry, Registry
 from registry.domain.access import ApiRole
-from registry.domain.errors import Conflict, InvalidInput, NotFound
+from registry.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from registry.domain.events import event_details
 from registry.domain.records import Index
 from registry.domain.staff import StaffUser, check_email, email_key
 from registry.domain.values import Actor, ActorRole
@@ -54,6 +55,9 @@ SECOND_FACTOR_REQUIRED = frozenset({ApiRole.STATE})
 #: What a refused sign-in says, the same whether or not the account exists.
 WRONG = "The e-mail address or the password is not right."
 WRONG_CODE = "That code is not right, or it was already used. Enter the code your app shows now."
+#: Rules the console's changes to an account are refused by.
+OWN_ACCOUNT = "staff-own-account"
+NO_SECOND_FACTOR = "staff-no-second-factor"
 
 
 class Stage(StrEnum):
@@ -239,6 +243,7 @@ class Staff:
         """Give an account another role or scope; its sessions end at once."""
         agency_code, academy_code = self._scope(agency_code, academy_code)
         user = self._user(user_id)
+        _not_own(user, actor)
         with self.app.recording():
             user.change_role(
                 role=role,
@@ -255,11 +260,65 @@ class Staff:
     def disable(self, user_id: str, reason: str, actor: Actor) -> UserInfo:
         """Disable an account: it cannot sign in, and its sessions end at once."""
         user = self._user(user_id)
+        _not_own(user, actor)
         with self.app.recording():
             user.disable(reason=reason, effective_on=self.app.clock(), actor=actor)
         self.app.save(user)
         self._end_sessions(user_id)
         return self._info(user)
+
+    def new_link(self, user_id: str, actor: Actor) -> str:
+        """A new set-password link made by `actor` for a lost password: recorded in the log
+        (who and when, never the link), and the account's sessions end, as its password
+        is about to change."""
+        user = self._user(user_id)
+        _not_own(user, actor)
+        with self.app.recording():
+            user.make_link(effective_on=self.app.clock(), actor=actor)
+        self.app.save(user)
+        self._end_sessions(user_id)
+        return self.link(user_id)
+
+    def reset_second_factor(self, user_id: str, reason: str, actor: Actor) -> UserInfo:
+        """Forget the account's second factor (a lost phone), recorded in the log with who
+        and why. Its sessions end; the person sets a new one up at their next sign-in (a
+        state account must). Refused for an account that has none set up."""
+        user = self._user(user_id)
+        _not_own(user, actor)
+        with self.app.recording():
+            user.reset_second_factor(reason=reason, effective_on=self.app.clock(), actor=actor)
+        row = self._credentials(user_id)
+        if row is None or not row["totp_secret"]:
+            raise RuleViolation(
+                NO_SECOND_FACTOR, f"account {user_id} has no second factor set up to reset"
+            )
+        self.app.save(user)
+        with self.views.transaction() as cursor:
+            execute(
+                self.views,
+                cursor,
+                "UPDATE staff_credentials SET totp_secret = NULL, totp_pending = NULL, "
+                "totp_enrolled_at = NULL, totp_last_step = NULL WHERE user_id = ?",
+                (user_id,),
+            )
+            execute(self.views, cursor, "DELETE FROM staff_sessions WHERE user_id = ?", (user_id,))
+        return self._info(user)
+
+    def history(self, user_id: str) -> list[HistoryEntry]:
+        """Every event of the account in order: what was done, when, by whom. Never a
+        secret: the events hold none."""
+        user = self._user(user_id)
+        return [
+            HistoryEntry(
+                version=stored.originator_version,
+                event=type(stored).__name__,
+                effective_on=stored.effective_on,
+                recorded_at=stored.timestamp,
+                actor=stored.actor,
+                details=event_details(stored),
+            )
+            for stored in self.app.events.get(user.id)
+        ]
 
     def list(self) -> list[UserInfo]:
         """Every account ever made, oldest first, disabled ones included."""
@@ -637,6 +696,15 @@ class Staff:
             disabled_on=user.disabled_on,
             password_set=bool(row.get("password_hash")),
             second_factor=bool(row.get("totp_secret")),
+        )
+
+
+def _not_own(user: StaffUser, actor: Actor) -> None:
+    """No one changes their own account: another state person does, so that a session
+    left open cannot be used to keep the account (a new password, a new second factor)."""
+    if actor.id == f"user:{user.user_id}":
+        raise RuleViolation(
+            OWN_ACCOUNT, "no one changes their own account here: another state person does it"
         )
 
 
