@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -120,9 +120,11 @@ async def officer_history(
     services: Svc,
     caller: HistoryReader,
     as_recorded_on: Annotated[str, Query(max_length=40)] = "",
+    before: Annotated[int | None, Query(ge=2, le=10**9)] = None,
 ) -> HTMLResponse:
     """An officer's history; with `as_recorded_on`, the record as held at the end of that
-    day beside what the registry says of that day now."""
+    day beside what the registry says of that day now; with `before`, the record of the
+    day event `before` was recorded, as held just before it was."""
     today = services.today()
     try:
         day = _day(as_recorded_on)
@@ -133,16 +135,26 @@ async def officer_history(
     if day is not None and day >= today:
         day, error = None, "Give a day that is over: before today."
 
-    def read() -> tuple[OfficerStatus, list[HistoryEntry], list[Difference] | None]:
+    zone = services.settings.zone()
+
+    def read() -> tuple[OfficerStatus, list[HistoryEntry], list[Difference] | None, Any]:
         officer_id = str(scoped_officer(services, caller, ref).id)  # type: ignore[arg-type]
         registry = services.registry
-        moment = cutoff(services, day)
+        history = registry.history(officer_id)
+        asked, moment = day, cutoff(services, day)
+        target = None
+        if before is not None and before <= len(history):
+            target = history[before - 1]
+            asked = target.recorded_at.astimezone(zone).date()
+            moment = history[before - 2].recorded_at
         differences = None
-        if day is not None and moment is not None:
-            differences = compare(registry, officer_id, day, moment)
-        return registry.status(officer_id), registry.history(officer_id), differences
+        if asked is not None and moment is not None:
+            differences = compare(registry, officer_id, asked, moment)
+        return registry.status(officer_id), history, differences, (asked, target)
 
-    status, history, differences = await run_in_threadpool(read)
+    status, history, differences, (day, target) = await run_in_threadpool(read)
+    if before is not None and target is None:
+        error = f"The record has no version {before}."
     return render(
         request,
         "console_history.html",
@@ -154,5 +166,6 @@ async def officer_history(
         day=day,
         differences=differences,
         error=error,
-        zone=services.settings.zone(),
+        before=target,
+        zone=zone,
     )

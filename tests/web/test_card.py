@@ -12,17 +12,15 @@ from datetime import date
 from typing import Any
 
 import httpx
-import jwt
 import pypdfium2
 import pytest
-import zxingcpp
 from PIL import Image, ImageOps
 
 from registry.web.card import short_date
 from tests.api.conftest import HOME, Api, days_ago
 from tests.api.steps import certified, certify, enrolment, ok, train
 from tests.web.conftest import DESKTOP, PHONE, Watched, open_context, watched_page
-from tests.web.reading import text
+from tests.web.reading import qr_text, text, verified_claims
 
 HOSTILE = '<script>alert(1)</script> O\'Brien "Jr" \u200f\u202eedoc\u202c Smith'
 #: ID-1, the size of a bank card, in millimetres.
@@ -58,24 +56,6 @@ def open_card(watched: Watched, api: Api, number: str, caller: str = "agency") -
     response = page.goto(card_url(api, number))
     assert response is not None and response.status == 200
     return page
-
-
-def qr_text(image: Image.Image) -> str:
-    """The text of the one QR code in `image`."""
-    # Only QR codes are looked for: a 1-D reader may see an "EAN-13" in a line of text.
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-    assert len(found) == 1, found
-    return str(found[0].text)
-
-
-def verified_claims(api: Api, text: str) -> dict[str, Any]:
-    """The claims of the token in a card's QR text, once PyJWT has verified it against the
-    registry's JWK Set and the text is known to be `<issuer>/v#<token>`."""
-    issuer, _, token = text.partition("/v#")
-    assert issuer == api.base_url  # the server's issuer is where it listens
-    kid = jwt.get_unverified_header(token)["kid"]
-    keys = jwt.PyJWKSet.from_dict(api.client().get("/.well-known/jwks.json").json())
-    return dict(jwt.decode(token, key=keys[kid], algorithms=["EdDSA"], issuer=issuer))
 
 
 def record(api: Api, number: str) -> dict[str, Any]:
