@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pyotp
-import pytest
 from PIL import Image
 
 from tests.api.conftest import REGISTRY, Api, days_ago, registry_env
