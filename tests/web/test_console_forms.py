@@ -17,7 +17,8 @@ from registry.api.auth import roles_of
 from registry.web.actions import ACTIONS
 from tests.api.conftest import ACADEMY, OTHER, Api, days_ago
 from tests.api.steps import certified, enrol, enrolment, ok, train
-from tests.web.console import ACCOUNTS, signed_in
+from tests.web.conftest import DESKTOP, PHONE, watched_page
+from tests.web.console import ACCOUNTS, browser_context, signed_in
 from tests.web.forms import hidden, opened, recorded, send
 from tests.web.reading import HOSTILE, text
 
@@ -233,3 +234,96 @@ def test_the_officer_page_offers_the_forms_of_the_role(
     missing = staff["state"].get("/staff/do", params={"officer": "NO-SUCH"})
     assert missing.status_code == 404 and "NO-SUCH" in text(missing)
     assert ACADEMY  # the academy's own view is the career test's
+
+
+# ------------------------------------------------------------------ in a browser
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_clerk_s_forms_in_a_browser(
+    browser: Any, api: Api, staff: dict[str, httpx.Client], viewport: dict[str, int]
+) -> None:
+    """Every page a clerk uses to record things: no serious axe violation, nothing wider
+    than a phone; a future date is refused by the page itself, before anything is sent;
+    and the assignment form filled in and sent with the keyboard alone."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    post = f"CF-B{viewport['width']}"
+    officer = enrol(api, post)
+    phone = {"is_mobile": True, "has_touch": True} if viewport is PHONE else {}
+    context = browser_context(browser, api, staff["agency"], viewport, **phone)
+    watched = watched_page(context)
+    page = watched.page
+    try:
+        paths = ["/staff/do", f"/staff/do?officer={post}", "/staff/do/enrol",
+                 *(f"/staff/do/{a}?officer={post}"
+                   for a in ("assign", "separation", "transfer", "post-status"))]  # fmt: skip
+        for path in paths:
+            page.goto(f"{api.base_url}{path}")
+            serious = [(v["id"], v["impact"]) for v in Axe().run(page).response["violations"]
+                       if v["impact"] in ("serious", "critical")]  # fmt: skip
+            assert serious == [], path
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        # A future date: the page refuses to send it.
+        page.goto(f"{api.base_url}/staff/do/separation?officer={post}")
+        page.select_option("#reason", "resigned")
+        page.fill("#effective_on", days_ago(-3).isoformat())
+        page.get_by_role("button", name="Report a separation").click()
+        assert page.evaluate("document.querySelector('#effective_on').validity.rangeOverflow")
+        assert "/staff/do/separation" in page.url
+        assert len(history(api, officer)) == 1
+        # The keyboard alone: Tab to each field, type, Enter sends the form.
+        page.goto(f"{api.base_url}/staff/do/assign?officer={post}")
+        page.focus("#district")
+        page.keyboard.type("South")
+        page.keyboard.press("Tab")
+        page.keyboard.type("Night")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/staff/receipts/**")
+        assert "Recorded." in page.inner_text("main")
+        serious = [(v["id"], v["impact"]) for v in Axe().run(page).response["violations"]
+                   if v["impact"] in ("serious", "critical")]  # fmt: skip
+        assert serious == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert history(api, officer)[-1]["details"]["district"] == "South"
+        # A refusal in the page: the summary and the field, both read by axe.
+        page.goto(f"{api.base_url}/staff/do/enrol")
+        page.fill("#post_number", post)
+        page.fill("#name", "Someone Else")
+        page.fill("#agency_code", "NORTHPD")
+        page.fill("#patrol_experience_began_on", days_ago(900).isoformat())
+        page.get_by_role("button", name="Enrol an officer").click()
+        page.wait_for_load_state("networkidle")
+        assert "post-number-unique" in page.inner_text("#post_number-error")
+        assert page.input_value("#name") == "Someone Else"
+        serious = [(v["id"], v["impact"]) for v in Axe().run(page).response["violations"]
+                   if v["impact"] in ("serious", "critical")]  # fmt: skip
+        assert serious == []
+        watched.expect_console("422")
+        assert watched.unexpected() == []
+    finally:
+        context.close()
+
+
+def test_every_form_of_the_state_in_a_browser(
+    browser: Any, api: Api, staff: dict[str, httpx.Client]
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    _, number = certified(api, "CF-BS")
+    context = browser_context(browser, api, staff["state"])
+    watched = watched_page(context)
+    try:
+        for action in ACTIONS:
+            about = {"officer": "?officer=CF-BS", "certificate": f"?number={number}",
+                     "agency": "?code=NORTHPD", "academy": f"?code={ACADEMY}"}  # fmt: skip
+            path = f"/staff/do/{action.slug}{about.get(action.about or '', '')}"
+            response = watched.page.goto(f"{api.base_url}{path}")
+            assert response is not None and response.status == 200, path
+            serious = [(v["id"], v["impact"])
+                       for v in Axe().run(watched.page).response["violations"]
+                       if v["impact"] in ("serious", "critical")]  # fmt: skip
+            assert serious == [], path
+        assert watched.unexpected() == []
+    finally:
+        context.close()
