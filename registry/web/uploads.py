@@ -54,14 +54,16 @@ async def body_of(request: Request) -> bytes:
         if size <= KEEP:
             parts.append(chunk)
     if size > KEEP:
-        raise Refused(413, "file", too_large(size))
+        raise Refused(413, "file", too_large())
     return b"".join(parts)
 
 
-def too_large(size: int) -> str:
+def too_large(size: int | None = None) -> str:
+    """What a refusal of a file too large says (its size, if known)."""
+    told = "too large" if size is None else f"{size:,} bytes ({size / (1024 * 1024):.1f} MB)"
     return (
-        f"The file is {size:,} bytes ({size / (1024 * 1024):.1f} MB). The import takes files "
-        f"of up to {LIMIT_WORDS}: split it into smaller files and import each in turn."
+        f"The file is {told}. The import takes files of up to {LIMIT_WORDS}: split it into "
+        "smaller files and import each in turn."
     )
 
 
@@ -87,8 +89,9 @@ def fields_of(content_type: str, body: bytes) -> tuple[dict[str, str], str, byte
 
 
 def _file_name(sent: str) -> str:
-    """The name of the chosen file without its folders (some browsers send them), short."""
-    return PureWindowsPath(sent).name[:120]
+    """The name of the chosen file without its folders (some browsers send them), short;
+    a browser sends a quote in it as %22."""
+    return PureWindowsPath(sent.replace("%22", '"')).name[:120]
 
 
 def roster_of(name: str, data: bytes, pasted: str) -> Sent:
