@@ -37,9 +37,7 @@ LINKS = [("/staff/coverage", "Coverage by region"), ("/staff/separations/late", 
 CODE = re.compile(r"[A-Z0-9-]{1,40}")
 
 
-def _page(
-    request: Request, template: str, status: int = 200, **context: Any
-) -> HTMLResponse:  # fmt: skip
+def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     return render(request, template, status, NO_STORE, links=LINKS, **context)
 
 
