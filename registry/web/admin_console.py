@@ -214,8 +214,9 @@ def _account_page(
         "role": info.role.value, "agency_code": info.agency_code or "",
         "academy_code": info.academy_code or "",
     }  # fmt: skip
+    names = {f"user:{u.user_id}": u.email for u in staff.list()}  # who did what, in words
     return page(request, "console_users_account.html", status, title=info.email, info=info,
-                history=history, own=info.user_id == caller.user_id, roles=ROLES,
+                history=history, names=names, own=info.user_id == caller.user_id, roles=ROLES,
                 typed=typed, role_values=role_values, errors=errors or {}, notice=notice,
                 form_token=token_of(request), zone=services.settings.zone())  # fmt: skip
 

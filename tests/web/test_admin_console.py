@@ -210,7 +210,7 @@ def test_an_account_made_here_sets_its_password_by_its_link_and_signs_in(
     assert link.startswith(f"{api.base_url}/staff/password/") and len(token) >= 40
     assert made["html"].count(token) == 1  # shown once on the answer
     shown = text(httpx.Response(200, text=made["html"]))
-    assert made["email"] in shown and f"Agency {HOME}" in shown
+    assert made["email"] in shown and f"an agency account acting for agency {HOME}" in shown
     # Never again: not in the list, not on the account's page.
     listed = get(state, "/staff/users")
     account = get(state, f"/staff/users/{made['user']}")
