@@ -42,7 +42,7 @@ def roster() -> bytes:
         rows.append(f"officer,{ago(900)},{post},Officer {n},SLCPD,,{ago(1200)},North,day,,,")
         rows.append(f"exam,{ago(30)},{post},,,,,,,written,yes,")
     rows[5] = f"officer,{ago(900)},UT-3002,Dana Whitfield,SLCPD,,{ago(1200)},Downtown,day,,,"
-    rows[12] = f"exam,03/14/2025,UT-3005,,,,,,,written,yes,date as the old system wrote it"
+    rows[12] = "exam,03/14/2025,UT-3005,,,,,,,written,yes,date as the old system wrote it"
     rows[40] = f"officer,{ago(900)},UT-3019,Lee Park,PROVOPD,,{ago(1200)},North,day,,,"
     rows[77] = f"officer,{ago(-3)},UT-3038,Sam Ortiz,SLCPD,,{ago(1200)},North,day,,,"
     return ("\n".join(rows) + "\n").encode()
@@ -95,8 +95,8 @@ def shoot(api: str, cookies: list[dict[str, str]]) -> list[Path]:
             page = context.new_page()
             page.goto(f"{api}/staff/imports")
             taken.append(shot(page, f"import-form-{size}"))
-            page.set_input_files("#file", files=[{"name": "slcpd-roster-2019.csv",
-                                                  "mimeType": "text/csv", "buffer": roster()}])  # fmt: skip
+            chosen = {"name": "slcpd-roster-2019.csv", "mimeType": "text/csv", "buffer": roster()}
+            page.set_input_files("#file", files=[chosen])
             page.get_by_role("button", name="Check the rows").click()
             page.wait_for_url(re.compile(r"/staff/imports/[A-Za-z0-9_-]{22}$"))
             taken.append(shot(page, f"import-check-{size}"))

@@ -115,20 +115,21 @@ def roster_of(name: str, data: bytes, pasted: str) -> Sent:
         size = len(text.encode())
         if size > MAX_IMPORT:
             raise Refused(413, field, too_large(size))
+    what = "The file" if field == "file" else "The pasted text"
     if "\x00" in text:
         raise Refused(422, field, (
-            "The file is not plain text: it holds NUL characters (a UTF-16 file, perhaps, or "
+            f"{what} is not plain text: it holds NUL characters (a UTF-16 file, perhaps, or "
             "a spreadsheet). Save it as “CSV UTF-8” and choose it again."
         ))  # fmt: skip
     if not text.strip():
-        raise Refused(422, field, "The file is empty. Choose a roster CSV file, or paste its text.")
+        raise Refused(422, field, f"{what} is empty. Choose a roster CSV file, or paste its text.")
     try:
-        rows = parse_rows(text, "the file" if field == "file" else "the pasted text")
+        rows = parse_rows(text, what)
     except InvalidInput as e:
         raise Refused(422, field, (
-            f"{e.message[0].upper()}{e.message[1:]}. The first row of a roster CSV names its "
+            f"{e.message}. The first row of a roster CSV names its "
             "columns: record, date and those of each kind of record."
         )) from None  # fmt: skip
     if not rows:
-        raise Refused(422, field, "The file has its row of column names but no row below it.")
+        raise Refused(422, field, f"{what} has its row of column names but no row below it.")
     return Sent(name, text, size, rows)

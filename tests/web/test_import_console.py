@@ -249,6 +249,14 @@ def test_pasted_text_is_checked_as_a_file_is(api: Api, staff: dict[str, httpx.Cl
     assert "pasted text" in text(page) and data(page, "data-line") == ["3"]
     assert counts(page)["good"] == "1" and "not a valid date" in text(page)
     absent(api, "PT-1")
+    # Pasted text that is not a roster: said beside the text, which is kept to correct.
+    refused = send(state, b"", name="", pasted="name,date\nPT-2,2020-01-01\n")
+    assert refused.status_code == 422 and 'href="#text"' in refused.text
+    error = re.search(r'<p class="error" id="text-error">(.*?)</p>', refused.text, re.S)
+    assert error and "The pasted text has no 'record' column" in error.group(1).replace(
+        "&#39;", "'"
+    )
+    assert '<details class="paste" open>' in refused.text and ">name,date\nPT-2," in refused.text
 
 
 # ------------------------------------------------------------ the session's own
