@@ -46,7 +46,15 @@ from registry.projections import queries
 from registry.staff import StaffCaller
 from registry.web import fields
 from registry.web.actions import BY_SLUG, Action, for_role
-from registry.web.staff import SESSION, SignedIn, check_form, cookie_of, page, read_form, staff_of
+from registry.web.staff import (
+    SESSION,
+    SignedIn,
+    check_form,
+    cookie_of,
+    page,
+    read_form,
+    session_form_token,
+)
 from registry.web.staff import redirect as see_other
 
 router = APIRouter(include_in_schema=False)
@@ -194,8 +202,6 @@ def _form(
     stale: list[Any] | None = None,
     key: str | None = None,
 ) -> HTMLResponse:
-    session = cookie_of(request, SESSION)
-    view = _view(request, session)
     today = services.today()
     deadline, report_days = None, services.registry.policy.separation_report_days
     if action.command is SeparateOfficer:
@@ -203,15 +209,9 @@ def _form(
     return page(request, "console_form.html", status, title=action.title, action=action,
                 fields=_fields(action), values=values, errors=errors, subject=subject,
                 subject_label=SUBJECT_LABELS.get(action.about or "", ""),
-                form_token=view.form_token, key=key or secrets.token_urlsafe(18),
+                form_token=session_form_token(request), key=key or secrets.token_urlsafe(18),
                 today=today.isoformat(), stale=stale, deadline=deadline,
                 report_days=report_days)  # fmt: skip
-
-
-def _view(request: Request, session: str | None) -> Any:
-    view = staff_of(request).session(session)
-    assert view is not None  # the route's dependency found it
-    return view
 
 
 @router.post("/staff/do/{slug}")

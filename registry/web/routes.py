@@ -32,6 +32,7 @@ from registry.web import (
     forms,
     history,
     imports_console,
+    signing_console,
     staff,
     state_console,
 )
@@ -224,4 +225,5 @@ ROUTERS = [
     state_console.router,
     imports_console.router,
     admin_console.router,
+    signing_console.router,
 ]

@@ -151,6 +151,12 @@ async def read_form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
 
 
+def session_form_token(request: Request) -> str:
+    """The form token of the signed-in session: what every console form that changes
+    something carries (`check_form` checks it against the session cookie)."""
+    return form_token(cookie_of(request, SESSION) or "")
+
+
 def check_form(cookie: str | None, form: dict[str, str]) -> None:
     if not form_token_ok(cookie, form.get("form_token")):
         raise HTTPException(403, STALE_FORM)
