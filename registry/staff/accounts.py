@@ -253,7 +253,7 @@ class Staff:
                 effective_on=self.app.clock(),
                 actor=actor,
             )
-        self.app.save(user)
+        self._save(user)
         self._end_sessions(user_id)
         return self._info(user)
 
@@ -263,7 +263,7 @@ class Staff:
         _not_own(user, actor)
         with self.app.recording():
             user.disable(reason=reason, effective_on=self.app.clock(), actor=actor)
-        self.app.save(user)
+        self._save(user)
         self._end_sessions(user_id)
         return self._info(user)
 
@@ -275,7 +275,7 @@ class Staff:
         _not_own(user, actor)
         with self.app.recording():
             user.make_link(effective_on=self.app.clock(), actor=actor)
-        self.app.save(user)
+        self._save(user)
         self._end_sessions(user_id)
         return self.link(user_id)
 
@@ -292,7 +292,7 @@ class Staff:
             raise RuleViolation(
                 NO_SECOND_FACTOR, f"account {user_id} has no second factor set up to reset"
             )
-        self.app.save(user)
+        self._save(user)
         with self.views.transaction() as cursor:
             execute(
                 self.views,
@@ -666,6 +666,16 @@ class Staff:
     def _find(self, address: str) -> StaffUser | None:
         index = self.app.stored(Index.create_id("staff-email", address), Index)
         return None if index is None else self.app.stored(index.target_id, StaffUser)
+
+    def _save(self, user: StaffUser) -> None:
+        """Save a change of an account; Conflict if another change of it was saved since it
+        was read (two people at once, or a form sent twice)."""
+        try:
+            self.app.save(user)
+        except IntegrityError:
+            raise Conflict(
+                f"account {user.user_id} was changed by someone else at the same moment"
+            ) from None
 
     def _user(self, user_id: str) -> StaffUser:
         if not user_id or len(user_id) > 64:

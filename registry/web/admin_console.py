@@ -64,6 +64,8 @@ NOTICES = {
     "new one at their next sign-in.",
     "revoked": "The key is revoked: the registry refuses it from now on.",
 }
+#: What a change refused because another was saved at the same moment says.
+AT_ONCE = "Someone changed this account at the same moment. Check it below, then try again."
 
 
 async def posted(request: Request) -> dict[str, str]:
@@ -239,6 +241,8 @@ def change_role(request: Request, caller: StateStaff, form: Posted, user_id: Id)
             errors[scope.field] = scope_unknown(scope)
         except RuleViolation as e:
             errors["role" if e.rule == ROLE_UNCHANGED else "role_reason"] = _said(e)
+        except Conflict:
+            errors["role_reason"] = AT_ONCE
         except InvalidInput as e:
             errors["role"] = e.message
         else:
@@ -259,6 +263,8 @@ def disable(request: Request, caller: StateStaff, form: Posted, user_id: Id) -> 
             staff.disable(user_id, reason, caller.actor)
         except RuleViolation as e:
             errors["disable_reason"] = _said(e)
+        except Conflict:
+            errors["disable_reason"] = AT_ONCE
         else:
             return redirect(f"/staff/users/{user_id}?done=disabled")
     return _account_page(request, caller, user_id, 422, typed, errors)
@@ -273,6 +279,8 @@ def new_link(request: Request, caller: StateStaff, form: Posted, user_id: Id) ->
         link = staff.new_link(user_id, caller.actor)
     except (RuleViolation, InvalidInput) as e:
         return _account_page(request, caller, user_id, 422, {}, {"link": _said(e)})
+    except Conflict:
+        return _account_page(request, caller, user_id, 409, {}, {"link": AT_ONCE})
     return page(request, "console_users_made.html", title="New set-password link", info=info,
                 link=link, roles=ROLES, made=False)  # fmt: skip
 
@@ -292,6 +300,8 @@ def reset_second_factor(
             staff.reset_second_factor(user_id, reason, caller.actor)
         except RuleViolation as e:
             errors["reset_reason"] = _said(e)
+        except Conflict:
+            errors["reset_reason"] = AT_ONCE
         else:
             return redirect(f"/staff/users/{user_id}?done=second-factor")
     return _account_page(request, caller, user_id, 422, typed, errors)

@@ -15,7 +15,7 @@ import pytest
 from registry.application import Registry
 from registry.domain import commands as c
 from registry.domain.access import ApiRole
-from registry.domain.errors import RuleViolation
+from registry.domain.errors import Conflict, RuleViolation
 from registry.domain.values import Actor, ActorRole
 from registry.projections.store import query
 from registry.staff import Signed, Staff, Stage
@@ -148,3 +148,15 @@ def test_no_one_changes_their_own_account(staff: Staff, clock: Clock) -> None:
     assert [e for e, _ in events(staff, user_id)] == ["Created"]
     assert staff.session(session) is not None
     assert query(staff.views, "SELECT user_id FROM staff_links WHERE used_at IS NULL") == []
+
+
+def test_a_change_of_an_account_changed_since_it_was_read_is_a_conflict(staff: Staff) -> None:
+    _, info = staff.create("lee@example.gov", ApiRole.AUDITOR, OFFICE)
+    stale = staff._user(info.user_id)  # as a second request read it, a moment before
+    staff.change_role(info.user_id, ApiRole.STATE, OFFICE, reason="promoted")
+    with staff.app.recording():
+        stale.disable(reason="left", effective_on=TODAY, actor=OFFICE)
+    with pytest.raises(Conflict, match="at the same moment"):
+        staff._save(stale)
+    assert staff.get(info.user_id).disabled_on is None
+    assert [e for e, _ in events(staff, info.user_id)] == ["Created", "RoleChanged"]

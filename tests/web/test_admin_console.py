@@ -582,7 +582,7 @@ def test_hostile_text_is_shown_as_text(
     ],
 )
 def test_bad_input_gets_a_refusal_never_a_500(
-    staff: dict[str, httpx.Client], target: dict[str, str], method: str, path: str,
+    api: Api, staff: dict[str, httpx.Client], target: dict[str, str], method: str, path: str,
     body: str | None, status: int,
 ) -> None:  # fmt: skip
     before = snapshot(staff, target)
@@ -597,6 +597,7 @@ def test_bad_input_gets_a_refusal_never_a_500(
     assert answer.status_code == status, answer.text[:500]
     assert answer.headers["content-type"] == "text/html; charset=utf-8"
     assert snapshot(staff, target) == before
+    assert "unexpected error" not in server_log(api) and "Traceback" not in server_log(api)
 
 
 # ---------------------------------------------------------------- in a browser
