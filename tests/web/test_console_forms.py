@@ -6,6 +6,7 @@ roles and scopes are the API's, action by action."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, get_args
 
 import httpx
@@ -329,3 +330,25 @@ def test_every_form_of_the_state_in_a_browser(
         assert watched.unexpected() == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("who", ["state", "auditor", "agency", "academy"])
+def test_the_home_page_links_each_role_to_pages_it_may_open(
+    staff: dict[str, httpx.Client], who: str
+) -> None:
+    home = staff[who].get("/staff")
+    links = {
+        link for link in re.findall(r'href="(/staff/[^"#]*)"', home.text) if "{" not in link
+    }
+    expected = {
+        "state": {"/staff/do", "/staff/coverage", "/staff/imports", "/staff/users",
+                  "/staff/keys", "/staff/signing-keys", "/staff/separations/late"},
+        "auditor": {"/staff/coverage", "/staff/separations/late"},
+        "agency": {"/staff/do", "/staff/agencies/NORTHPD"},
+        "academy": {"/staff/do"},
+    }[who]  # fmt: skip
+    assert expected <= links, links
+    if who != "state":
+        assert not links & {"/staff/imports", "/staff/users", "/staff/signing-keys"}
+    for link in links:
+        assert staff[who].get(link).status_code == 200, link
