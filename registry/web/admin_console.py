@@ -28,7 +28,6 @@ from registry.domain.access import ApiRole
 from registry.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from registry.domain.staff import ROLE_UNCHANGED, check_email
 from registry.staff import StaffCaller
-from registry.staff.accounts import form_token
 from registry.web.staff import (
     SESSION,
     check_form,
@@ -36,6 +35,7 @@ from registry.web.staff import (
     page,
     read_form,
     redirect,
+    session_form_token,
     signed_in,
     staff_of,
 )
@@ -137,11 +137,6 @@ def scope_unknown(scope: Scope) -> str:
     return f"No {kind} is registered with the code {scope.code}. Check the code and try again."
 
 
-def token_of(request: Request) -> str:
-    """The form token of the signed-in session (the gate has checked there is one)."""
-    return form_token(cookie_of(request, SESSION) or "")
-
-
 # ------------------------------------------------------------------ accounts
 
 
@@ -157,7 +152,7 @@ def _users_page(
 ) -> HTMLResponse:  # fmt: skip
     return page(request, "console_users.html", status, title="Staff accounts",
                 users=staff_of(request).list(), roles=ROLES, typed=typed or {},
-                errors=errors or {}, form_token=token_of(request))  # fmt: skip
+                errors=errors or {}, form_token=session_form_token(request))  # fmt: skip
 
 
 @router.post("/staff/users")
@@ -220,7 +215,7 @@ def _account_page(
     return page(request, "console_users_account.html", status, title=info.email, info=info,
                 history=history, names=names, own=info.user_id == caller.user_id, roles=ROLES,
                 typed=typed, role_values=role_values, errors=errors or {}, notice=notice,
-                form_token=token_of(request), zone=services.settings.zone())  # fmt: skip
+                form_token=session_form_token(request), zone=services.settings.zone())  # fmt: skip
 
 
 @router.post("/staff/users/{user_id}/role")
@@ -328,7 +323,7 @@ def _keys_page(
 ) -> HTMLResponse:  # fmt: skip
     return page(request, "console_keys.html", status, title="API keys", keys=services.keys.list(),
                 roles=ROLES, typed=typed or {}, errors=errors or {},
-                form_token=token_of(request))  # fmt: skip
+                form_token=session_form_token(request))  # fmt: skip
 
 
 @router.post("/staff/keys")
@@ -377,7 +372,7 @@ def _key_page(
     info = _key(services, key_id)
     return page(request, "console_keys_key.html", status, title=f"API key {info.key_id}",
                 info=info, roles=ROLES, typed=typed or {}, errors=errors or {}, notice=notice,
-                form_token=token_of(request))  # fmt: skip
+                form_token=session_form_token(request))  # fmt: skip
 
 
 def _key(services: Services, key_id: str) -> KeyInfo:
