@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from registry.api.app import ROUTERS
 from registry.api.auth import roles_of
 from registry.web.actions import ACTIONS
+from registry.web.pages import SECURITY_HEADERS
 from tests.api.conftest import ACADEMY, OTHER, Api, days_ago
 from tests.api.steps import certified, enrol, enrolment, ok, train
 from tests.web.conftest import DESKTOP, PHONE, watched_page
@@ -141,9 +142,7 @@ def test_a_stale_form_records_nothing_and_says_what_changed(
     assert version == 3
 
 
-def test_a_form_without_its_token_changes_nothing(
-    api: Api, staff: dict[str, httpx.Client]
-) -> None:
+def test_a_form_without_its_token_changes_nothing(api: Api, staff: dict[str, httpx.Client]) -> None:
     state = staff["state"]
     data = {**hidden(opened(state, "enrol")), **enrolment("CF-6")}
     for token in (None, "forged"):
@@ -337,9 +336,7 @@ def test_the_home_page_links_each_role_to_pages_it_may_open(
     staff: dict[str, httpx.Client], who: str
 ) -> None:
     home = staff[who].get("/staff")
-    links = {
-        link for link in re.findall(r'href="(/staff/[^"#]*)"', home.text) if "{" not in link
-    }
+    links = {link for link in re.findall(r'href="(/staff/[^"#]*)"', home.text) if "{" not in link}
     expected = {
         "state": {"/staff/do", "/staff/coverage", "/staff/imports", "/staff/users",
                   "/staff/keys", "/staff/signing-keys", "/staff/separations/late"},
@@ -350,5 +347,14 @@ def test_the_home_page_links_each_role_to_pages_it_may_open(
     assert expected <= links, links
     if who != "state":
         assert not links & {"/staff/imports", "/staff/users", "/staff/signing-keys"}
-    for link in links:
-        assert staff[who].get(link).status_code == 200, link
+    forms = {
+        f"/staff/do/{a.slug}" for a in ACTIONS if ACCOUNTS[who][0] in {r.value for r in a.roles}
+    }
+    for link in sorted(links | forms):
+        got = staff[who].get(link)
+        assert got.status_code == 200, link
+        # The public pages' policy holds here too: its headers, and no inline script or style.
+        for name, value in SECURITY_HEADERS.items():
+            assert got.headers[name] == value, (link, name)
+        assert not re.search(r"<script(?![^>]*\bsrc=)", got.text), link
+        assert not re.search(r"\sstyle=", got.text) and "<style" not in got.text, link
