@@ -67,9 +67,11 @@ def create(
 @users_app.command("link")
 def link(ctx: typer.Context, user_id: UserId) -> None:
     """Print a new set-password link for an account (a forgotten password); earlier
-    unused links stop working."""
+    unused links stop working and the account's sessions end. Recorded in the log (who
+    made it and when, never the link)."""
     staff = _staff(ctx)
-    _emit_link(ctx, staff.link(user_id), staff.get(user_id), "new link")
+    made = staff.new_link(user_id, session(ctx).actor)
+    _emit_link(ctx, made, staff.get(user_id), "new link")
 
 
 @users_app.command("list")

@@ -475,6 +475,19 @@ def test_users_create_prints_a_one_time_link_and_the_list_shows_no_secret(
         assert Staff(opened, now=lambda: noon + timedelta(hours=25)).link_holder(token) is None
     finally:
         opened.close()
+    # A new link (a lost password): the first stops working, and the log says who made it.
+    relinked = runner.invoke(cli_app, [*base, "users", "link", user_id], env=env)
+    assert relinked.exit_code == 0, relinked.output
+    fresh = relinked.stdout.strip().splitlines()[-1].rsplit("/", 1)[1]
+    opened = Registry(Settings(database=sqlite_url), now=lambda: noon + timedelta(hours=1))
+    try:
+        staff = Staff(opened)
+        assert staff.link_holder(token) is None and staff.link_holder(fresh) is not None
+        made = [e for e in staff.history(user_id) if e.event == "PasswordLinkMade"]
+        assert [e.actor.id for e in made] == ["admin"]
+        assert fresh not in repr(staff.history(user_id))
+    finally:
+        opened.close()
     changed = runner.invoke(cli_app, [*base, "users", "change-role", user_id, "--role",
                                       "state", "--reason", "promoted"], env=env)  # fmt: skip
     assert changed.exit_code == 0 and "role changed: state account" in changed.stdout
