@@ -91,6 +91,9 @@ SUBJECT_LABELS = {
 #: How many events one command saves at most (its record's, the claims it makes, its
 #: command record).
 SAVED_TOGETHER = 8
+#: The forms about an officer that a caller outside the officer's record may send: the
+#: academy's first training of them, the agency receiving them.
+OUTSIDE_SCOPE = ("training", "transfer")
 SUBJECT_FIELDS = {"officer": "officer", "certificate": "number", "agency": "code",
                   "academy": "code"}  # fmt: skip
 
@@ -131,12 +134,19 @@ def _subject(services: Services, caller: StaffCaller, action: Action, ref: str) 
     return {"ref": code, "version": academy.version, "words": f"{academy.name} ({code})"}
 
 
-def _officer_words(services: Services, caller: StaffCaller, officer: Officer) -> str:
-    """The officer's name and POST number, to a caller who may read their record; to an
-    academy that has not trained them yet, the POST number only (as the API answers)."""
+def _in_scope(services: Services, caller: StaffCaller, officer: Officer) -> bool:
+    """Whether the caller may read the officer's record (the API's `in_scope`)."""
     try:
         in_scope(caller, officer, services.today())
     except HTTPException:
+        return False
+    return True
+
+
+def _officer_words(services: Services, caller: StaffCaller, officer: Officer) -> str:
+    """The officer's name and POST number, to a caller who may read their record; to an
+    agency or academy that may not (yet), the POST number only (as the API answers)."""
+    if not _in_scope(services, caller, officer):
         return f"POST number {officer.post_number}"
     agency = officer.agency_on(services.today()) or "no agency"
     return f"{officer.name}, POST number {officer.post_number} ({agency})"
@@ -150,17 +160,21 @@ def menu(request: Request, services: Svc, caller: SignedIn, officer: Ref = "") -
     """What the person may record; with `officer`, what they may record about that officer
     and each of their certificates."""
     subject, error = None, ""
+    about_officer = for_role(caller.role, "officer")
     if officer.strip():
         try:
             found = officer_of(services, officer.strip())
         except NotFound as e:
             error = e.message
         else:
+            mine = _in_scope(services, caller, found)
             subject = {"officer": found, "words": _officer_words(services, caller, found),
-                       "certificates": sorted(found.certificates)}  # fmt: skip
+                       "certificates": sorted(found.certificates) if mine else []}  # fmt: skip
+            if not mine:  # only what brings the officer into the caller's scope
+                about_officer = [a for a in about_officer if a.slug in OUTSIDE_SCOPE]
     return page(request, "console_do.html", 404 if error else 200, title="Record something",
                 caller=caller, actions=for_role(caller.role), subject=subject, asked=officer,
-                error=error, about_officer=for_role(caller.role, "officer"),
+                error=error, about_officer=about_officer,
                 about_certificate=for_role(caller.role, "certificate"))  # fmt: skip
 
 
@@ -276,7 +290,7 @@ def _carry_out(
         )  # fmt: skip
     except StaleVersion:
         fresh = _subject(services, caller, action, values["subject"])
-        changed = _changes(services, fresh, seen)
+        changed = _changes(services, caller, fresh, seen)
         return again({}, 409, fresh, stale=changed)
     except IdempotencyConflict:
         said = ("This form was already sent with other values, and those were recorded. "
@@ -311,10 +325,13 @@ def _refusal(error: RegistryError, shown: list[fields.Field]) -> dict[str, str]:
     return {"": f"{error.message[:1].upper()}{error.message[1:]}"}
 
 
-def _changes(services: Services, subject: dict[str, Any], seen: int | None) -> list[Any]:
-    """What was recorded about the subject after the version the form was opened at."""
+def _changes(
+    services: Services, caller: StaffCaller, subject: dict[str, Any], seen: int | None
+) -> list[Any]:
+    """What was recorded about the subject after the version the form was opened at (to a
+    caller who may read the officer's record)."""
     officer = subject.get("officer")
-    if officer is None or seen is None:
+    if officer is None or seen is None or not _in_scope(services, caller, officer):
         return []
     return [e for e in services.registry.history(str(officer.id)) if e.version > seen]
 

@@ -167,6 +167,12 @@ def test_an_agency_clerk_acts_on_their_own_agency_s_officers_only(
     refused = send(clerk, "separation", separation, officer="CF-7")
     assert refused.status_code == 403 and "Officer CF-7" not in text(refused)
     assert len(history(api, theirs)) == 1
+    # Found by POST number: their POST number only, no name, no certificate, and only the
+    # form that would bring them into the clerk's agency.
+    found = clerk.get("/staff/do", params={"officer": "CF-7"})
+    assert found.status_code == 200 and "Officer CF-7" not in text(found)
+    assert "/staff/do/transfer?officer=CF-7" in found.text
+    assert "/staff/do/separation?officer=CF-7" not in found.text
     wrong_agency = send(clerk, "enrol", enrolment("CF-7B", OTHER))
     assert wrong_agency.status_code == 403
     assert api.client("state").get("/v1/officers/CF-7B").status_code == 404
