@@ -28,7 +28,8 @@ from starlette.exceptions import HTTPException
 from registry.api.routes.admin import MAX_IMPORT
 from registry.api.services import Services, services_of
 from registry.domain.access import ApiRole
-from registry.importer import RECORDS, check_rows
+from registry.importer import RECORDS, ImportReport, check_rows
+from registry.staff import StaffCaller
 from registry.staff.accounts import form_token
 from registry.web import uploads
 from registry.web.import_jobs import BATCH_SIZE, Full, Upload, Uploads, owner_of, start_write
@@ -56,11 +57,12 @@ _lock = threading.Lock()
 
 
 def uploads_of(request: Request) -> Uploads:
-    """The files this server keeps for the import, made on first use."""
+    """The kept files of the registry's database, opened on first use."""
     state = request.app.state
     with _lock:
         if getattr(state, "imports", None) is None:
-            state.imports = Uploads()
+            services = state.services
+            state.imports = Uploads(services.views, services.settings.database)
     found: Uploads = state.imports
     return found
 
@@ -118,11 +120,15 @@ async def check(request: Request, services: Svc, caller: State) -> Response:
     report = await run_in_threadpool(check_rows, services.registry, sent.rows, caller.actor)
     owner = owner_of(_session(request))
     try:
-        kept = uploads_of(request).keep(owner, sent.name, sent.text, sent.size, report)
+        kept = await run_in_threadpool(_keep, request, owner, sent, report)
     except Full:
         raise HTTPException(503, "The registry is writing other imports and has no room to "
                             "keep this file. Try again in a few minutes.") from None  # fmt: skip
     return redirect(f"/staff/imports/{kept.id}")
+
+
+def _keep(request: Request, owner: str, sent: uploads.Sent, report: ImportReport) -> Upload:
+    return uploads_of(request).keep(owner, sent.name, sent.text, sent.size, report)
 
 
 @router.get("/staff/imports/{upload_id}")
@@ -140,9 +146,13 @@ async def write(request: Request, upload_id: UploadId, services: Svc, caller: St
     write under way or done); then its progress."""
     form = await read_form(request)
     check_form(_session(request), form)
-    upload = _upload(request, upload_id)
-    start_write(upload, services, caller.actor)
+    await run_in_threadpool(_start, request, upload_id, services, caller)
     return redirect(f"/staff/imports/{upload_id}/write")
+
+
+def _start(request: Request, upload_id: str, services: Services, caller: StaffCaller) -> None:
+    upload = _upload(request, upload_id)
+    start_write(uploads_of(request), upload, services, caller.actor)
 
 
 @router.get("/staff/imports/{upload_id}/write")

@@ -2,25 +2,30 @@
 PostgreSQL): the check lists every refused row with its line, column or rule and reason
 and writes nothing; the write writes exactly the good rows, as the signed-in person, and
 a second write or import writes nothing new; the kept file and its progress are the
-session's own; the role matrix, the form token, and uploads that are not a roster; and
-the whole of it in Chromium (the file chosen, the progress bar to its end, axe, 375 px).
+session's own, on any server of the database; the role matrix, the form token, and
+uploads that are not a roster; and the whole of it in Chromium (the file chosen, the
+progress bar to its end, axe, 375 px, and without JavaScript).
 """
 
 from __future__ import annotations
 
 import re
 import time
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 
 from registry.api.routes.admin import MAX_IMPORT
+from registry.application import Registry
+from registry.config import Settings
 from registry.domain import rules
 from registry.importer import ImportReport
-from registry.web.import_jobs import PER_SESSION, TTL, Uploads
+from registry.projections.store import PostgresViews, SQLiteViews
+from registry.web.import_jobs import STALE, TTL, Uploads
 from registry.web.uploads import KEEP
-from tests.api.conftest import ACADEMY, HOME, Api, days_ago
+from tests.api.conftest import ACADEMY, HOME, Api, days_ago, start_server, stop_server
 from tests.api.steps import enrolment, ok
 from tests.web.conftest import DESKTOP, PHONE, watched_page
 from tests.web.console import ACCOUNTS, browser_context, signed_in
@@ -284,6 +289,26 @@ def test_a_kept_file_and_its_progress_are_the_session_s_own(
     assert "No write of this file has begun." not in text(other.get(f"{where}/progress"))
 
 
+def test_another_server_of_the_database_shows_the_check_and_writes_it(
+    api: Api, staff: dict[str, httpx.Client]
+) -> None:
+    """As the workers of `registry serve --workers N` are: the file is read by one process,
+    its check shown, its write begun and its progress read by another."""
+    assert api.log is not None
+    base, process = start_server(api.database, api.log.parent)
+    other = httpx.Client(base_url=base, timeout=30, cookies=staff["state"].cookies)
+    try:
+        where, page = checked(staff["state"], f"{COLUMNS}\n{officer('TW-1')}\n")
+        assert counts(other.get(where)) == counts(page)
+        found = write(other, where, page)
+        assert found["written"] == 1
+        assert staff["state"].get(f"{where}/progress").json() == found
+        assert "Written now 1 row" in text(staff["state"].get(f"{where}/write"))
+    finally:
+        other.close()
+        stop_server(process)
+
+
 def test_a_form_without_its_token_changes_nothing(api: Api, staff: dict[str, httpx.Client]) -> None:
     state, before = staff["state"], api.position()
     body = f"{COLUMNS}\n{officer('TK-1')}\n"
@@ -362,18 +387,42 @@ def test_a_form_sent_otherwise_than_the_page_sends_it_is_refused(
 # ---------------------------------------------------------------- kept files
 
 
-def test_kept_files_expire_and_a_session_keeps_a_few() -> None:
+def test_kept_files_expire_a_session_keeps_a_few_and_a_write_begins_once(api: Api) -> None:
+    """The table of kept files itself, on the test server's database, on a clock of its own
+    that starts at 0 (long before the server's rows, which it never touches)."""
+    registry = Registry(Settings(database=api.database))
+    kind = PostgresViews if api.database.startswith("postgres") else SQLiteViews
     now = [0.0]
-    kept = Uploads(clock=lambda: now[0])
-    first = kept.keep("me", "a.csv", "record\n", 7, ImportReport())
-    assert kept.find(first.id, "me") is first and kept.find(first.id, "you") is None
-    now[0] += TTL - 1
-    assert kept.find(first.id, "me") is first  # looked at: its hour starts again
-    now[0] += TTL + 1
-    assert kept.find(first.id, "me") is None
-    made = [kept.keep("me", f"{n}.csv", "record\n", 7, ImportReport()) for n in range(5)]
-    assert [kept.find(u.id, "me") is not None for u in made] == [False, False] + [True] * 3
-    assert PER_SESSION == 3
+    kept = Uploads(registry.factory.tracking_recorder(kind), api.database, clock=lambda: now[0])
+    me, you = f"me-{uuid.uuid4()}", f"you-{uuid.uuid4()}"
+    try:
+        first = kept.keep(me, "a.csv", "record,date\n", 12, ImportReport(rows=1, imported=1))
+        found = kept.find(first.id, me)
+        assert found is not None and found.check.imported == 1 and found.write is None
+        assert kept.find(first.id, you) is None and kept.find("x" * 22, me) is None
+        now[0] += TTL - 1
+        assert kept.find(first.id, me) is not None  # looked at: its hour starts again
+        now[0] += TTL + 1
+        assert kept.find(first.id, me) is None
+        made = [kept.keep(me, f"{n}.csv", "record\n", 7, ImportReport()) for n in range(5)]
+        assert [kept.find(u.id, me) is not None for u in made] == [False, False] + [True] * 3
+        # A write begins once; again only after it failed, or stopped moving.
+        upload = made[-1]
+        write = kept.begin(upload, 10)
+        assert write is not None and kept.begin(upload, 10) is None
+        write.state, write.failure = "failed", "the registry's database stopped answering"
+        kept.record(upload.id, write)
+        again = kept.begin(upload, 10)
+        assert again is not None and kept.begin(upload, 10) is None
+        again.done = 5
+        kept.record(upload.id, again)
+        now[0] += STALE + 1
+        stopped = kept.find(upload.id, me)
+        assert stopped and stopped.write and stopped.write.state == "failed"
+        assert stopped.write.done == 5 and "stopped" in stopped.write.failure
+        assert kept.begin(upload, 10) is not None
+    finally:
+        registry.close()
 
 
 # ---------------------------------------------------------------- in a browser
