@@ -111,7 +111,18 @@ def shoot(
         "console-coverage": "/staff/agencies/SLCPD/coverage",
         "console-forecast": "/staff/agencies/SLCPD/forecast",
         "console-history": f"/staff/officers/UT-1002?as_recorded_on={yesterday}",
+        "console-do": "/staff/do?officer=UT-1001",
+        "console-form": "/staff/do/separation?officer=UT-1001",
+        "console-refused": "/staff/do/enrol",
+        "console-receipt": "/staff/do/assign?officer=UT-1001",
     }
+    #: Pages reached by sending a form: what to type into it first.
+    sent = {
+        "console-refused": {"#post_number": "UT-1001", "#name": "Jordan Rivera",
+                            "#agency_code": "SLCPD", "#patrol_experience_began_on": "2019-05-01",
+                            "#district": "Nowhere"},
+        "console-receipt": {"#district": "South", "#shift": "night"},
+    }  # fmt: skip
     pages = {
         "staff-sign-in": "/staff/sign-in",
         "home": "/",
@@ -144,6 +155,11 @@ def shoot(
                     context.add_cookies(clerk)
                 page.goto(f"{api}{path}")
                 page.wait_for_load_state("networkidle")
+                if name in sent:
+                    for field, value in sent[name].items():
+                        page.fill(field, value)
+                    page.click("form.console-form button[type=submit]")
+                    page.wait_for_load_state("networkidle")
                 if name == "token":
                     page.wait_for_selector("[data-result]:not([data-result=''])")
                 file = HERE / f"{name}-{size}.png"

@@ -364,13 +364,13 @@ def receipt(
     if event is None or not _may_see(caller, event):
         raise HTTPException(404, "No such record was made, or not by you.")
     details = json.loads(json.dumps(event_details(event), default=json_value))
-    officer_ref = None
-    if isinstance(app.stored(record, Officer), Officer):
-        officer_ref = str(record)
+    officer = app.stored(record, Officer)
+    officer_ref = None if officer is None else str(record)
+    about = None if officer is None else _officer_words(services, caller, officer)
     return page(request, "console_receipt.html", title="Recorded", event=event,
                 name=event_words(type(event).__name__), details=details, position=position,
                 version=version, replayed=bool(replayed), officer_ref=officer_ref,
-                zone=services.settings.zone(), caller=caller)  # fmt: skip
+                about=about, zone=services.settings.zone(), caller=caller)  # fmt: skip
 
 
 def event_words(name: str) -> str:

@@ -59,6 +59,7 @@ def test_an_enrolment_from_the_console_is_recorded_as_the_person(
     assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
     said = text(shown)
     assert "Recorded." in said and "Enrolled" in said and user_of(clerk) in said
+    assert "POST number CF-1" in said
     assert HOSTILE in said and HOSTILE not in shown.text  # escaped, shown as text
     # The log position shown is the enrolment's own, as the timeline has it.
     timeline = ok(api.client("auditor").get(f"/v1/officers/{officer}/timeline"))["items"]
