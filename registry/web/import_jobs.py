@@ -107,8 +107,16 @@ class Uploads:
     def __init__(self, views: Views, database: str, clock: Callable[[], float] = time.time) -> None:
         self.views = views
         self.clock = clock
-        with schema_lock(database), views.transaction() as cursor:
-            cursor.execute(TABLE.format(**views.types))
+        if views.dialect == "sqlite":
+            lookup = "SELECT name FROM sqlite_master WHERE name = 'import_uploads'"
+        else:
+            lookup = (
+                "SELECT tablename FROM pg_tables WHERE tablename = 'import_uploads' "
+                "AND schemaname = current_schema()"
+            )
+        if not query(views, lookup):  # read first: CREATE TABLE IF NOT EXISTS takes locks
+            with schema_lock(database), views.transaction() as cursor:
+                cursor.execute(TABLE.format(**views.types))
 
     def keep(self, owner: str, name: str, text: str, size: int, check: ImportReport) -> Upload:
         """Keep a checked file for `owner`; the oldest files go to make room (Full if none
