@@ -327,6 +327,16 @@ def _placed(
     )
 
 
+def patrol_by_cell(views: Views, code: str, on: date) -> dict[tuple[str | None, str | None], int]:
+    """How many patrol officers served the agency `code` on `on` in each district and shift,
+    by (district, shift): the officers `coverage` counts as the agency's patrol officers."""
+    cells: dict[tuple[str | None, str | None], int] = defaultdict(int)
+    patrol = (OfficerRole.PATROL_OFFICER.value,)
+    for row in _placed(views, code.strip().upper(), on, "AND o.role = ?", patrol):
+        cells[row["district"], row["shift"]] += 1
+    return dict(cells)
+
+
 def _in_force_until(timeline: list[list[Any]], on: date) -> date | None:
     """The first date after `on` on which the certificate stops being in force (None: never)."""
     day = on.isoformat()

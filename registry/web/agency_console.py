@@ -18,7 +18,6 @@ from registry.api.auth import in_agency
 from registry.api.routes.agencies import Code
 from registry.api.services import Services, services_of
 from registry.domain.access import ApiRole
-from registry.domain.values import OfficerRole
 from registry.projections import forecast, queries
 from registry.web import chart
 from registry.web.pages import render
@@ -126,11 +125,7 @@ def coverage(request: Request, code: Code, services: Svc, caller: Reader) -> HTM
     agency = _agency(services, caller, code)
     today, policy = services.today(), services.registry.policy
     cover = queries.coverage(services.views, agency["code"], today, policy)
-    patrol: dict[tuple[str | None, str | None], int] = {}
-    for officer in queries.roster(services.views, agency["code"], today).officers:
-        if officer.role is OfficerRole.PATROL_OFFICER:
-            cell = (officer.district, officer.shift)
-            patrol[cell] = patrol.get(cell, 0) + 1
+    patrol = queries.patrol_by_cell(services.views, agency["code"], today)
     cells = {
         (c.district, c.shift): _cell(c.cit_officers, patrol.get((c.district, c.shift), 0),
                                      cover.target)
