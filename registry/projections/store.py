@@ -117,8 +117,10 @@ QUERY_INDEXES = {
     "ON rm_officers (agency_code)",
     "rm_certificates_officer": "CREATE INDEX IF NOT EXISTS rm_certificates_officer "
     "ON rm_certificates (officer_id)",
+    # By end before start: a placement in force on a recent day is found among those not
+    # ended by then, not among every placement the agency ever had.
     "rm_placements_agency": "CREATE INDEX IF NOT EXISTS rm_placements_agency "
-    "ON rm_placements (agency_code, from_on)",
+    "ON rm_placements (agency_code, until_on, from_on)",
     "rm_timeline_officer": "CREATE INDEX IF NOT EXISTS rm_timeline_officer "
     "ON rm_timeline (officer_id, position)",
     # The late separations page reads every separation and correction, not the whole table.
