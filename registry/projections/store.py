@@ -121,6 +121,9 @@ QUERY_INDEXES = {
     # ended by then, not among every placement the agency ever had.
     "rm_placements_agency": "CREATE INDEX IF NOT EXISTS rm_placements_agency "
     "ON rm_placements (agency_code, until_on, from_on)",
+    # The statewide coverage reads every placement in force on a day: those not yet ended.
+    "rm_placements_current": "CREATE INDEX IF NOT EXISTS rm_placements_current "
+    "ON rm_placements (until_on, from_on)",
     "rm_timeline_officer": "CREATE INDEX IF NOT EXISTS rm_timeline_officer "
     "ON rm_timeline (officer_id, position)",
     # The late separations page reads every separation and correction, not the whole table.
