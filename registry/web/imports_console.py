@@ -30,7 +30,6 @@ from registry.api.services import Services, services_of
 from registry.domain.access import ApiRole
 from registry.importer import RECORDS, ImportReport, check_rows
 from registry.staff import StaffCaller
-from registry.staff.accounts import form_token
 from registry.web import uploads
 from registry.web.import_jobs import BATCH_SIZE, Full, Upload, Uploads, owner_of, start_write
 from registry.web.staff import (
@@ -41,6 +40,7 @@ from registry.web.staff import (
     page,
     read_form,
     redirect,
+    session_form_token,
     signed_in,
 )
 
@@ -88,7 +88,7 @@ def _form(
     request: Request, status: int = 200, errors: dict[str, str] | None = None, text: str = ""
 ) -> HTMLResponse:
     return page(request, "console_import.html", status, title="Import a roster CSV",
-                form_token=form_token(_session(request)), errors=errors or {}, text=text,
+                form_token=session_form_token(request), errors=errors or {}, text=text,
                 max_bytes=MAX_IMPORT, limit=uploads.LIMIT_WORDS,
                 records=list(RECORDS))  # fmt: skip
 
@@ -137,7 +137,7 @@ def checked(request: Request, upload_id: UploadId, caller: State) -> HTMLRespons
     upload = _upload(request, upload_id)
     return page(request, "console_import_check.html", title=f"Check {upload.name}",
                 upload=upload, check=upload.check, caller=caller,
-                form_token=form_token(_session(request)), batch=BATCH_SIZE)  # fmt: skip
+                form_token=session_form_token(request), batch=BATCH_SIZE)  # fmt: skip
 
 
 @router.post("/staff/imports/{upload_id}/write")
@@ -164,7 +164,7 @@ def written(request: Request, upload_id: UploadId, caller: State) -> Response:
     titles = {"writing": "Writing the rows", "done": "The rows are written",
               "failed": "The write stopped"}  # fmt: skip
     return page(request, "console_import_write.html", title=titles[upload.write.state],
-                upload=upload, write=upload.write, form_token=form_token(_session(request)),
+                upload=upload, write=upload.write, form_token=session_form_token(request),
                 batch=BATCH_SIZE)  # fmt: skip
 
 
