@@ -65,7 +65,7 @@ import pyotp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.api import REGISTRY, BenchFailure, free_port, prepare, server
+from bench.api import REGISTRY, ROOT, BenchFailure, free_port, prepare, server
 from bench.common import POSTGRES, fresh_database, source
 from registry.application import Registry
 from registry.config import Settings
@@ -345,6 +345,7 @@ def run(backend: str, args: argparse.Namespace) -> Result:
         port = free_port()
         env = {
             **os.environ,
+            "PYTHONPATH": str(ROOT),  # this tree's code, also when run from a worktree
             "REGISTRY_DATABASE": url,
             "REGISTRY_KEY_DIR": str(key_dir),
             "REGISTRY_ISSUER": f"http://127.0.0.1:{port}",
@@ -380,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
           f"untimed, {args.posts} forms sent, 1 uvicorn worker, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     print(f"source: {source()}", flush=True)
+    if "postgres" in backends:
+        print("PostgreSQL: " + ("VACUUM ANALYZE before timing" if args.analyze else
+                                "no VACUUM ANALYZE (--no-analyze)"), flush=True)  # fmt: skip
     results: dict[str, Result] = {}
     try:
         for backend in backends:
