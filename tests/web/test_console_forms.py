@@ -365,3 +365,38 @@ def test_the_home_page_links_each_role_to_pages_it_may_open(
             assert got.headers[name] == value, (link, name)
         assert not re.search(r"<script(?![^>]*\bsrc=)", got.text), link
         assert not re.search(r"\sstyle=", got.text) and "<style" not in got.text, link
+
+
+#: Forms about an officer, the API route each stands for, and values both take.
+PARITY = {
+    "assign": ("assignments", {"district": "North", "shift": "Day"}),
+    "exam": ("exams", {"kind": "written", "passed": True, "taken_on": days_ago(5).isoformat()}),
+    "post-status": ("post-status", {"status": "active", "effective_on": days_ago(1).isoformat()}),
+    "training": ("trainings", {"kind": "continuing_education", "hours": 2,
+                               "academy_code": ACADEMY, "completed_on": days_ago(3).isoformat()}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("action", list(PARITY))
+@pytest.mark.parametrize("who", ["agency", "other_agency", "academy"])
+@pytest.mark.parametrize("trained", [True, False], ids=["trained-there", "not-trained-there"])
+def test_a_form_refuses_exactly_what_the_same_person_s_key_is_refused(
+    api: Api, staff: dict[str, httpx.Client], action: str, who: str, trained: bool
+) -> None:
+    """The scope matrix: for a NORTHPD officer (trained at the academy, or not), each form
+    is refused for lack of authority (403) exactly when the API refuses the same role's key."""
+    post = f"CFP-{action[:4]}-{who[:3]}-{int(trained)}".upper()
+    officer = enrol(api, post)
+    if trained:
+        train(api, officer)
+    path, values = PARITY[action]
+    by_key = api.client(who).post(f"/v1/officers/{officer}/{path}", json=values)
+    by_form = send(staff[who], action, values, officer=post) if _opens(staff[who], action) else None
+    refused_by_form = by_form is None or by_form.status_code == 403
+    assert (by_key.status_code == 403) == refused_by_form, (by_key.text, by_form)
+    if by_form is not None and not refused_by_form:
+        assert by_form.status_code == 303, by_form.text[:800]
+
+
+def _opens(client: httpx.Client, action: str) -> bool:
+    return client.get(f"/staff/do/{action}").status_code == 200
