@@ -25,7 +25,7 @@ from registry.projections.queries import IN_FORCE, View
 from registry.projections.read_models import status_on
 from registry.projections.store import Views
 
-#: Officers looked up by one query of `officers`.
+#: Officers (or timeline entries) looked up by one query.
 CHUNK = 500
 
 
@@ -193,8 +193,6 @@ class LateSeparation(View):
     reason: str
     new_agency_code: str | None
     investigation_open: bool
-    actor_id: str
-    actor_role: str
 
 
 class OfficerName(View):
@@ -208,34 +206,58 @@ def late_separations(views: Views, zone: tzinfo, allowed_days: int) -> list[Late
     """Every separation recorded more than `allowed_days` after it took effect (the day
     recorded read in `zone`), not voided since, newest recorded first.
 
-    One query: the separations and the corrections (which may void one) of the log."""
+    First the dates of every separation and correction (from an index that holds them),
+    then the details of the late separations and of their officers' corrections only."""
     rows = store.query(
         views,
-        "SELECT position, officer_id, version, event, effective_on, recorded_at, actor_id, "
-        "actor_role, details FROM rm_timeline WHERE event IN ('Separated', 'Corrected')",
+        "SELECT event, position, officer_id, version, effective_on, recorded_at "
+        f"FROM rm_timeline WHERE {store.SEPARATIONS}",
     )
-    voided = {
-        (row["officer_id"], json.loads(row["details"])["corrects_version"])
-        for row in rows
-        if row["event"] == "Corrected"
-    }
-    found = []
+    late: dict[int, tuple[date, datetime, int]] = {}
     for row in rows:
-        if row["event"] != "Separated" or (row["officer_id"], row["version"]) in voided:
+        if row["event"] != "Separated":
             continue
         effective_on = date.fromisoformat(row["effective_on"])
         recorded_at = datetime.fromisoformat(row["recorded_at"]).astimezone(zone)
         days = (recorded_at.date() - effective_on).days
         if days > allowed_days:
-            found.append(_late(row, effective_on, recorded_at, days, days - allowed_days))
+            late[row["position"]] = (effective_on, recorded_at, days)
+    officers = {row["officer_id"] for row in rows if row["position"] in late}
+    corrections = [r for r in rows if r["event"] == "Corrected" and r["officer_id"] in officers]
+    details = _details(views, [*late, *(r["position"] for r in corrections)])
+    voided = {(r["officer_id"], details[r["position"]]["corrects_version"]) for r in corrections}
+    found = [
+        _late(row, details[row["position"]], *late[row["position"]], allowed_days)
+        for row in rows
+        if row["position"] in late and (row["officer_id"], row["version"]) not in voided
+    ]
     found.sort(key=lambda s: (s.recorded_at, s.position), reverse=True)
     return found
 
 
+def _details(views: Views, positions: list[int]) -> dict[int, dict[str, Any]]:
+    """The details of the timeline's events at `positions`, by position."""
+    found = {}
+    for start in range(0, len(positions), CHUNK):
+        chunk = positions[start : start + CHUNK]
+        for row in store.query(
+            views,
+            "SELECT position, details FROM rm_timeline "
+            f"WHERE position IN ({', '.join('?' * len(chunk))})",
+            tuple(chunk),
+        ):
+            found[row["position"]] = json.loads(row["details"])
+    return found
+
+
 def _late(
-    row: dict[str, Any], effective_on: date, recorded_at: datetime, days: int, late: int
+    row: dict[str, Any],
+    details: dict[str, Any],
+    effective_on: date,
+    recorded_at: datetime,
+    days: int,
+    allowed_days: int,
 ) -> LateSeparation:
-    details = json.loads(row["details"])
     return LateSeparation(
         position=row["position"],
         officer_id=row["officer_id"],
@@ -245,12 +267,10 @@ def _late(
         recorded_at=recorded_at,
         recorded_on=recorded_at.date(),
         days_after=days,
-        days_late=late,
+        days_late=days - allowed_days,
         reason=str(details.get("reason", "")),
         new_agency_code=details.get("new_agency_code"),
         investigation_open=bool(details.get("investigation_open", False)),
-        actor_id=row["actor_id"],
-        actor_role=row["actor_role"],
     )
 
 
