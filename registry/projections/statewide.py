@@ -120,9 +120,9 @@ def standing_of(certified: int, patrol: int, target: float) -> str:
 
 
 #: Every patrol officer placed in an agency on a date, with each CIT officer certificate
-#: they hold (`?`: the credential, the date twice, the patrol role). The placements are
-#: read first, in one pass (CROSS JOIN keeps SQLite, which keeps no statistics on these
-#: tables, from walking them in the agency index's order: three times slower).
+#: they hold (`?`: the credential, the date twice, the patrol role). The placements in force
+#: are read first (CROSS JOIN keeps SQLite, which has no statistics on these tables, to
+#: that order), then each one's officer and certificates by their keys.
 PATROL = (
     "SELECT p.agency_code, p.officer_id, c.timeline FROM rm_placements p "
     "CROSS JOIN rm_officers o "
