@@ -5,6 +5,10 @@ Coverage counts what `queries.coverage` counts for one agency (the patrol office
 in the agency on the date, and those of them holding a CIT officer certificate in force on
 it, each once), for every agency at once: two queries, whatever the number of agencies.
 
+Both answers are kept for the few questions last asked of each store, by the position the
+read models stand at (`remembered`): the same question at the same position has the same
+answer, so a page asked again before anything new is recorded costs one small query.
+
 A separation is reported late when it was recorded more than the policy's
 `separation_report_days` after it took effect: the day it was recorded is its event's
 timestamp in the registry's time zone, as the domain judges it when the report arrives
@@ -14,10 +18,12 @@ timestamp in the registry's time zone, as the domain judges it when the report a
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date, datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from registry.domain.values import Credential, OfficerRole
 from registry.projections import store
@@ -27,6 +33,33 @@ from registry.projections.store import Views
 
 #: Officers (or timeline entries) looked up by one query.
 CHUNK = 500
+#: Answers kept for each store.
+REMEMBERED = 8
+T = TypeVar("T")
+_answers: WeakKeyDictionary[Any, OrderedDict[Hashable, Any]] = WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def remembered(views: Views, question: Hashable, answer: Callable[[], T]) -> T:
+    """`answer()`, or the answer kept for `question` at the read models' current position.
+
+    Read models are a function of the log up to their position, so nothing but a new
+    position can change an answer. (One computed while the projection moved on may hold
+    newer rows than its position says: it is then only ever given to a request that read
+    that position before the newer rows were committed, and so is no older than the truth.)
+    """
+    key = (store.position(views, store.NAME), question)
+    with _lock:
+        kept = _answers.setdefault(views, OrderedDict())
+        if key in kept:
+            kept.move_to_end(key)
+            return kept[key]  # type: ignore[no-any-return]
+    found = answer()
+    with _lock:
+        kept[key] = found
+        while len(kept) > REMEMBERED:
+            kept.popitem(last=False)
+    return found
 
 
 # ------------------------------------------------------------------ coverage

@@ -75,7 +75,10 @@ def coverage(
         return _page(request, "console_state_coverage.html", 422, title=title, today=today,
                      on=on.strip(), error=str(e), state=None)  # fmt: skip
     target = services.registry.policy.coverage_target
-    found = statewide.coverage(services.views, day, target)
+    views = services.views
+    found = statewide.remembered(
+        views, ("coverage", day, target), lambda: statewide.coverage(views, day, target)
+    )
     return _page(request, "console_state_coverage.html", title=title, today=today,
                  on=on.strip(), error="", state=found)  # fmt: skip
 
@@ -98,7 +101,12 @@ def late_separations(
     if code and code not in names:
         raise HTTPException(404, f"No agency is registered with the code {code}.")
     allowed = services.registry.policy.separation_report_days
-    found = statewide.late_separations(views, services.settings.zone(), allowed)
+    zone = services.settings.zone()
+    found = statewide.remembered(
+        views,
+        ("late", str(zone), allowed),
+        lambda: statewide.late_separations(views, zone, allowed),
+    )
     counts = sorted(Counter(s.agency_code for s in found).items(), key=lambda c: (-c[1], c[0]))
     shown = [s for s in found if s.agency_code == code] if code else found
     pages = max(1, -(-len(shown) // PAGE))
@@ -122,5 +130,5 @@ def late_separations(
         page=page,
         pages=pages,
         first=(page - 1) * PAGE + 1,
-        zone=services.settings.zone(),
+        zone=zone,
     )

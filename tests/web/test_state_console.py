@@ -327,6 +327,28 @@ def test_a_page_or_agency_that_is_not_there_is_refused(
     assert said in text(page)
 
 
+# ------------------------------------------------------------ kept answers
+
+
+def test_what_is_recorded_next_is_shown_at_once(
+    api: Api, staff: dict[str, httpx.Client], story: Any
+) -> None:
+    """The pages keep their answers by the read models' position: a new record is one.
+    (Last of the data tests: it adds an agency and a late report.)"""
+    body = {"code": "NEWPD", "name": "New Police", "region": "Wasatch", "districts": ["North"],
+            "shifts": ["Day"], "effective_on": "2015-01-01"}  # fmt: skip
+    ok(api.client("state").post("/v1/agencies", json=body))
+    for _ in range(2):  # the second time from what the first kept
+        page = get(staff["state"], COVERAGE)
+        assert rows(page, "agency", "patrol", "cit")["NEWPD"] == ("0", "0")
+        assert get(staff["state"], LATE, agency="NEWPD").text.count("data-days-late=") == 0
+    officer = _enrol(api, "SC-NEW", "NEWPD")
+    assert rows(get(staff["state"], COVERAGE), "agency", "patrol", "cit")["NEWPD"] == ("1", "0")
+    _separate(api, officer, 35)
+    assert late_rows(get(staff["state"], LATE, agency="NEWPD")) == [("SC-NEW", "35", "5")]
+    assert rows(get(staff["state"], COVERAGE), "agency", "patrol", "cit")["NEWPD"] == ("0", "0")
+
+
 # ---------------------------------------------------------------- in a browser
 
 
