@@ -28,8 +28,9 @@ officer of the largest agency, moved between two of its districts in turn (each 
 to the log, so their number is modest).
 
 Prints each page's first answer (its caches cold) and the median, p95 and max of the
-timed ones, in milliseconds. The goal: every page's p95 under 100 ms. Exits 1 if the server does not start or any answer is not 200 (303 for a form
-sent) or lacks what the page must show.
+timed ones, in milliseconds. The goal: every page's p95 under 100 ms. Exits 1 if the
+server does not start or any answer is not 200 (303 for a form sent) or lacks what the
+page must show.
 
 On PostgreSQL the database is given `VACUUM ANALYZE` before the pages are timed (unless
 `--no-analyze`), as autovacuum would after a load this size: this machine's server runs
