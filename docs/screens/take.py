@@ -18,11 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pyotp
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
@@ -81,36 +85,109 @@ def fill(api: str, key: str) -> dict[str, str]:
 PASSWORD = "screens are taken here"
 
 
-def sign_in(api: str, env: dict[str, str], role: str, *scope: str) -> list[dict[str, str]]:
-    """The session cookies of a new `role` account, signed in through the pages."""
-    email = f"{role}@screens.example.org"
+TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+TOTP_KEY = re.compile(r'id="totp-key">([^<]+)<')
+
+
+def session(api: str, env: dict[str, str], role: str, *scope: str) -> httpx.Client:
+    """A client signed in to a new `role` account through the pages: the password set by
+    its link, then (for the state) an authenticator code from the key the page shows."""
+    email = f"{role}-{len(scope)}-{time.monotonic_ns() % 10**6}@screens.example.org"
     made = subprocess.run([REGISTRY, "users", "create", "--role", role, "--email", email, *scope],
                           env=env, capture_output=True, text=True, check=True)  # fmt: skip
     link = urlsplit(made.stdout.strip().splitlines()[-1]).path
-    token = re.compile(r'name="form_token" value="([^"]+)"')
-    with httpx.Client(base_url=api) as client:
-        form = token.search(client.get(link).text)
-        assert form
-        client.post(link, data={"form_token": form.group(1), "password": PASSWORD,
-                                "confirm": PASSWORD})  # fmt: skip
-        form = token.search(client.get("/staff/sign-in").text)
-        assert form
-        done = client.post("/staff/sign-in", data={"form_token": form.group(1), "email": email,
-                                                   "password": PASSWORD})  # fmt: skip
-        assert done.headers.get("location") == "/staff", done.text[:300]
-        return [{"name": c.name, "value": c.value, "url": api} for c in client.cookies.jar]
+    client = httpx.Client(base_url=api, timeout=30)
+    client.post(link, data={"form_token": token(client, link), "password": PASSWORD,
+                            "confirm": PASSWORD})  # fmt: skip
+    done = client.post("/staff/sign-in", data={"form_token": token(client, "/staff/sign-in"),
+                                               "email": email, "password": PASSWORD})  # fmt: skip
+    if done.headers.get("location") == "/staff/totp":
+        form = client.get("/staff/totp").text
+        key, found = TOTP_KEY.search(form), TOKEN.search(form)
+        assert key and found
+        code = pyotp.TOTP(key.group(1).replace(" ", "")).now()
+        done = client.post("/staff/totp", data={"form_token": found.group(1), "code": code})
+    assert done.headers.get("location") == "/staff", done.text[:300]
+    return client
+
+
+def token(client: httpx.Client, path: str) -> str:
+    """The form token of the form at `path`."""
+    found = TOKEN.search(client.get(path).text)
+    assert found, path
+    return found.group(1)
+
+
+def cookies(client: httpx.Client, api: str) -> list[dict[str, str]]:
+    """A signed-in client's cookies, for a browser context."""
+    return [{"name": c.name, "value": c.value, "url": api} for c in client.cookies.jar]
+
+
+def sign_in(api: str, env: dict[str, str], role: str, *scope: str) -> list[dict[str, str]]:
+    """The session cookies of a new `role` account, signed in through the pages."""
+    with closing(session(api, env, role, *scope)) as client:
+        return cookies(client, api)
+
+
+def save(page: object, name: str) -> Path:
+    """A full-page screenshot as docs/screens/NAME.png, reduced to 64 colours."""
+    file = HERE / f"{name}.png"
+    page.screenshot(path=str(file), full_page=True)  # type: ignore[attr-defined]
+    with Image.open(file) as shot:
+        shot.convert("RGB").quantize(64).save(file, optimize=True)
+    return file
+
+
+@dataclass(frozen=True)
+class Served:
+    api: str  # where the server listens
+    env: dict[str, str]  # the environment of its command line
+    key: str  # a state API key
+    made: dict[str, str]  # what `fill` made
+
+
+@contextmanager
+def serving() -> Iterator[Served]:
+    """A `registry serve` on a new SQLite file, filled as the README's tour fills it."""
+    port = free_port()
+    api = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="screens-") as tmp:
+        env = {**os.environ, "REGISTRY_DATABASE": f"sqlite:///{tmp}/registry.db",
+               "REGISTRY_KEY_DIR": f"{tmp}/keys", "REGISTRY_ISSUER": api}  # fmt: skip
+        made_key = subprocess.run(
+            [REGISTRY, "--json", "api-keys", "create", "--role", "state", "--name", "screens"],
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        key = httpx.Response(200, content=made_key.stdout).json()["key"]
+        server = subprocess.Popen([REGISTRY, "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            for _ in range(100):
+                try:
+                    if httpx.get(f"{api}/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            yield Served(api, env, key, fill(api, key))
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+
+
+def printed(files: list[Path]) -> None:
+    for file in files:
+        print(f"{file.relative_to(HERE.parents[1])}: {file.stat().st_size:,} bytes")
 
 
 def shoot(
     api: str, key: str, made: dict[str, str], clerk: list[dict[str, str]], only: list[str]
 ) -> list[Path]:
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
     console = {
         "staff-home": "/staff",
         "console-roster": "/staff/agencies/SLCPD/roster",
         "console-coverage": "/staff/agencies/SLCPD/coverage",
         "console-forecast": "/staff/agencies/SLCPD/forecast",
-        "console-history": f"/staff/officers/UT-1002?as_recorded_on={yesterday}",
+        "console-history": "/staff/officers/UT-1002?before=6#said",
         "console-do": "/staff/do?officer=UT-1001",
         "console-form": "/staff/do/separation?officer=UT-1001",
         "console-refused": "/staff/do/enrol",
@@ -162,43 +239,16 @@ def shoot(
                     page.wait_for_load_state("networkidle")
                 if name == "token":
                     page.wait_for_selector("[data-result]:not([data-result=''])")
-                file = HERE / f"{name}-{size}.png"
-                page.screenshot(path=str(file), full_page=True)
-                with Image.open(file) as shot:
-                    shot.convert("RGB").quantize(64).save(file, optimize=True)
-                taken.append(file)
+                taken.append(save(page, f"{name}-{size}"))
             context.close()
         browser.close()
     return taken
 
 
 def main() -> int:
-    port = free_port()
-    api = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="screens-") as tmp:
-        env = {**os.environ, "REGISTRY_DATABASE": f"sqlite:///{tmp}/registry.db",
-               "REGISTRY_KEY_DIR": f"{tmp}/keys", "REGISTRY_ISSUER": api}  # fmt: skip
-        made_key = subprocess.run(
-            [REGISTRY, "--json", "api-keys", "create", "--role", "state", "--name", "screens"],
-            env=env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        key = httpx.Response(200, content=made_key.stdout).json()["key"]
-        server = subprocess.Popen([REGISTRY, "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        try:
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{api}/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            made = fill(api, key)
-            clerk = sign_in(api, env, "agency", "--agency", "SLCPD")
-            for file in shoot(api, key, made, clerk, sys.argv[1:]):
-                print(f"{file.relative_to(HERE.parents[1])}: {file.stat().st_size:,} bytes")
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
+    with serving() as served:
+        clerk = sign_in(served.api, served.env, "agency", "--agency", "SLCPD")
+        printed(shoot(served.api, served.key, served.made, clerk, sys.argv[1:]))
     return 0
 
 

@@ -9,54 +9,18 @@ registry filled as take.py fills it).
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
-import tempfile
-import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-import pyotp
-from PIL import Image
 from playwright.sync_api import sync_playwright
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from take import PASSWORD, REGISTRY, fill, free_port  # noqa: E402
-
-TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
-KEY = re.compile(r'id="totp-key">([^<]+)<')
-
-
-def signed_in_state(api: str, env: dict[str, str]) -> httpx.Client:
-    """A client holding the session of a new state account, its second factor enrolled."""
-    email = "ana.office@screens.example.gov"
-    made = subprocess.run([REGISTRY, "users", "create", "--role", "state", "--email", email],
-                          env=env, capture_output=True, text=True, check=True)  # fmt: skip
-    link = urlsplit(made.stdout.strip().splitlines()[-1]).path
-    client = httpx.Client(base_url=api, timeout=30)
-    client.post(link, data={"form_token": token(client, link), "password": PASSWORD,
-                            "confirm": PASSWORD})  # fmt: skip
-    client.post("/staff/sign-in", data={"form_token": token(client, "/staff/sign-in"),
-                                        "email": email, "password": PASSWORD})  # fmt: skip
-    form = client.get("/staff/totp").text
-    key = KEY.search(form)
-    assert key
-    code = pyotp.TOTP(key.group(1).replace(" ", "")).now()
-    done = client.post("/staff/totp", data={"form_token": token(client, "/staff/totp"),
-                                            "code": code})  # fmt: skip
-    assert done.headers.get("location") == "/staff", done.text[:300]
-    return client
-
-
-def token(client: httpx.Client, path: str) -> str:
-    found = TOKEN.search(client.get(path).text)
-    assert found, path
-    return found.group(1)
+from take import cookies, save, serving, session, token  # noqa: E402
 
 
 def send(client: httpx.Client, path: str, **data: str) -> httpx.Response:
@@ -121,44 +85,17 @@ def shoot(api: str, cookies: list[dict[str, str]], made: dict[str, str], key_pag
             else:
                 page.goto(f"{api}{path}")
             page.wait_for_load_state("networkidle")
-            file = HERE / f"{name}.png"
-            page.screenshot(path=str(file), full_page=True)
-            with Image.open(file) as shot:
-                shot.convert("RGB").quantize(64).save(file, optimize=True)
+            file = save(page, name)
             print(f"{file.relative_to(HERE.parents[1])}: {file.stat().st_size:,} bytes")
             context.close()
         browser.close()
 
 
 def main() -> int:
-    port = free_port()
-    api = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="screens-") as tmp:
-        env = {**os.environ, "REGISTRY_DATABASE": f"sqlite:///{tmp}/registry.db",
-               "REGISTRY_KEY_DIR": f"{tmp}/keys", "REGISTRY_ISSUER": api}  # fmt: skip
-        made_key = subprocess.run(
-            [REGISTRY, "--json", "api-keys", "create", "--role", "state", "--name", "screens"],
-            env=env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        key = httpx.Response(200, content=made_key.stdout).json()["key"]
-        server = subprocess.Popen([REGISTRY, "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        try:
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{api}/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            fill(api, key)
-            client = signed_in_state(api, env)
-            made = accounts(client)
-            key_page = keys(client).text
-            cookies = [{"name": c.name, "value": c.value, "url": api} for c in client.cookies.jar]
-            shoot(api, cookies, made, key_page)
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
+    with serving() as served, closing(session(served.api, served.env, "state")) as client:
+        made = accounts(client)
+        key_page = keys(client).text
+        shoot(served.api, cookies(client, served.api), made, key_page)
     return 0
 
 

@@ -9,21 +9,16 @@ two reported late, one on time).
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
-from PIL import Image
 from playwright.sync_api import sync_playwright
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from take import REGISTRY, SIZES, fill, free_port, sign_in  # noqa: E402
+from take import SIZES, printed, save, serving, sign_in  # noqa: E402
 
 PAGES = {
     "console-state-coverage": "/staff/coverage",
@@ -86,44 +81,16 @@ def shoot(api: str, auditor: list[dict[str, str]]) -> list[Path]:
             for name, path in PAGES.items():
                 page.goto(f"{api}{path}")
                 page.wait_for_load_state("networkidle")
-                file = HERE / f"{name}-{size}.png"
-                page.screenshot(path=str(file), full_page=True)
-                with Image.open(file) as shot:
-                    shot.convert("RGB").quantize(64).save(file, optimize=True)
-                taken.append(file)
+                taken.append(save(page, f"{name}-{size}"))
             context.close()
         browser.close()
     return taken
 
 
 def main() -> int:
-    port = free_port()
-    api = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="screens-") as tmp:
-        env = {**os.environ, "REGISTRY_DATABASE": f"sqlite:///{tmp}/registry.db",
-               "REGISTRY_KEY_DIR": f"{tmp}/keys", "REGISTRY_ISSUER": api}  # fmt: skip
-        made_key = subprocess.run(
-            [REGISTRY, "--json", "api-keys", "create", "--role", "state", "--name", "screens"],
-            env=env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        key = httpx.Response(200, content=made_key.stdout).json()["key"]
-        server = subprocess.Popen([REGISTRY, "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        try:
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{api}/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            fill(api, key)
-            fill_state(api, key)
-            auditor = sign_in(api, env, "auditor")
-            for file in shoot(api, auditor):
-                print(f"{file.relative_to(HERE.parents[1])}: {file.stat().st_size:,} bytes")
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
+    with serving() as served:
+        fill_state(served.api, served.key)
+        printed(shoot(served.api, sign_in(served.api, served.env, "auditor")))
     return 0
 
 
