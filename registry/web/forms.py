@@ -354,17 +354,15 @@ def receipt(
     whoever recorded it, and to the state and auditors."""
     app = services.registry
     event = None
-    if position is None:
-        officer = app.stored(record, Officer)
-        if officer is not None:
-            found = [e for e in _timeline(services, record) if e.version == version]
-            position = found[0].position if found else None
+    officer = app.stored(record, Officer)
+    if position is None and officer is not None:
+        found = [e for e in _timeline(services, record) if e.version == version]
+        position = found[0].position if found else None
     if position is not None:
         event, position = _event_at(services, record, version, position)
     if event is None or not _may_see(caller, event):
         raise HTTPException(404, "No such record was made, or not by you.")
     details = json.loads(json.dumps(event_details(event), default=json_value))
-    officer = app.stored(record, Officer)
     officer_ref = None if officer is None else str(record)
     about = None if officer is None else _officer_words(services, caller, officer)
     return page(request, "console_receipt.html", title="Recorded", event=event,
