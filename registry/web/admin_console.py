@@ -16,6 +16,7 @@ was typed kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -27,6 +28,7 @@ from registry.api.services import Services, services_of
 from registry.domain.access import ApiRole
 from registry.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from registry.domain.staff import ROLE_UNCHANGED, check_email
+from registry.domain.values import Actor
 from registry.staff import StaffCaller
 from registry.web.staff import (
     SESSION,
@@ -248,21 +250,9 @@ def change_role(request: Request, caller: StateStaff, form: Posted, user_id: Id)
 @router.post("/staff/users/{user_id}/disable")
 def disable(request: Request, caller: StateStaff, form: Posted, user_id: Id) -> Response:
     """Disable the account, saying why: it cannot sign in again, and its sessions end."""
-    staff = staff_of(request)
-    staff.get(user_id)
-    typed = picked(form, "disable_reason")
-    errors: dict[str, str] = {}
-    reason = read_reason(typed, "disable_reason", errors, "Say why the account is disabled.")
-    if not errors:
-        try:
-            staff.disable(user_id, reason, caller.actor)
-        except RuleViolation as e:
-            errors["disable_reason"] = _said(e)
-        except Conflict:
-            errors["disable_reason"] = AT_ONCE
-        else:
-            return redirect(f"/staff/users/{user_id}?done=disabled")
-    return _account_page(request, caller, user_id, 422, typed, errors)
+    return _with_reason(request, caller, form, user_id, "disable_reason",
+                        "Say why the account is disabled.", staff_of(request).disable,
+                        "disabled")  # fmt: skip
 
 
 @router.post("/staff/users/{user_id}/link")
@@ -285,20 +275,30 @@ def reset_second_factor(
     request: Request, caller: StateStaff, form: Posted, user_id: Id
 ) -> Response:
     """Forget the account's second factor (a lost phone), saying why; its sessions end."""
-    staff = staff_of(request)
-    staff.get(user_id)
-    typed = picked(form, "reset_reason")
+    return _with_reason(request, caller, form, user_id, "reset_reason",
+                        "Say why the second factor is reset.",
+                        staff_of(request).reset_second_factor, "second-factor")  # fmt: skip
+
+
+def _with_reason(
+    request: Request, caller: StaffCaller, form: dict[str, str], user_id: str, field: str,
+    ask: str, act: Callable[[str, str, Actor], object], done: str,
+) -> Response:  # fmt: skip
+    """A change to an account that needs only a reason (typed into `field`): `act` it,
+    then back to the account's page saying `done`; refused, the reason beside its field."""
+    staff_of(request).get(user_id)  # 404 for an account that does not exist
+    typed = picked(form, field)
     errors: dict[str, str] = {}
-    reason = read_reason(typed, "reset_reason", errors, "Say why the second factor is reset.")
+    reason = read_reason(typed, field, errors, ask)
     if not errors:
         try:
-            staff.reset_second_factor(user_id, reason, caller.actor)
+            act(user_id, reason, caller.actor)
         except RuleViolation as e:
-            errors["reset_reason"] = _said(e)
+            errors[field] = _said(e)
         except Conflict:
-            errors["reset_reason"] = AT_ONCE
+            errors[field] = AT_ONCE
         else:
-            return redirect(f"/staff/users/{user_id}?done=second-factor")
+            return redirect(f"/staff/users/{user_id}?done={done}")
     return _account_page(request, caller, user_id, 422, typed, errors)
 
 
