@@ -434,23 +434,24 @@ class Registry(Application[UUID]):
         self, ref: str, *, on: date | None = None, as_recorded_at: datetime | None = None
     ) -> OfficerStatus:
         """An officer's certificates and whether each is in force on `on` (default today)."""
-        officer = self.officer(ref, as_recorded_at=as_recorded_at)
-        on = on or self.clock()
-        assignment = officer.assignment_on(on)
-        return OfficerStatus(
-            id=str(officer.id),
-            post_number=officer.post_number,
-            name=officer.name,
-            role=officer.role,
-            agency_code=officer.agency_on(on),
-            district=assignment.district if assignment else None,
-            shift=assignment.shift if assignment else None,
-            post_status=officer.post_status_on(on),
-            withheld=officer.withheld,
-            version=officer.version,
-            on=on,
-            certificates=officer.certificate_views(on),
-        )
+        return _status_of(self.officer(ref, as_recorded_at=as_recorded_at), on or self.clock())
+
+    def statuses_since(
+        self, ref: str, *, on: date, since: datetime
+    ) -> list[tuple[HistoryEntry | None, OfficerStatus | None]]:
+        """An officer's status on `on` as held at `since` (None if not yet recorded), then
+        after each event recorded later, each with that event: one pass over the events."""
+        officer: Officer | None = None
+        found: list[tuple[HistoryEntry | None, OfficerStatus | None]] = []
+        for stored in self.events.get(self.officer_id(ref)):
+            if stored.timestamp > since and not found:
+                found.append((None, officer and _status_of(officer, on)))
+            officer = stored.mutate(officer)
+            if found:
+                found.append((_entry(stored), _status_of(officer, on)))
+        if not found and officer is not None:
+            found.append((None, _status_of(officer, on)))
+        return found
 
     def history(self, ref: str, *, as_recorded_at: datetime | None = None) -> list[HistoryEntry]:
         """Every event about an officer in order, optionally only those recorded by a moment."""
@@ -459,16 +460,7 @@ class Registry(Application[UUID]):
         for stored in self.events.get(officer_id):
             if as_recorded_at is not None and stored.timestamp > as_recorded_at:
                 break
-            entries.append(
-                HistoryEntry(
-                    version=stored.originator_version,
-                    event=type(stored).__name__,
-                    effective_on=stored.effective_on,
-                    recorded_at=stored.timestamp,
-                    actor=stored.actor,
-                    details=event_details(stored),
-                )
-            )
+            entries.append(_entry(stored))
         if as_recorded_at is not None and not entries:
             raise NotFound(f"officer {ref} was not yet recorded at {as_recorded_at.isoformat()}")
         return entries
@@ -651,3 +643,34 @@ def placed(outcome: Outcome, positions: dict[tuple[UUID, int], int], head: int) 
         return replace(outcome.receipt, position=head)
     position = max(positions[(e.originator_id, e.originator_version)] for e in outcome.events)
     return replace(outcome.receipt, position=position)
+
+
+def _status_of(officer: Officer, on: date) -> OfficerStatus:
+    """What `officer`, as folded, says of the day `on`."""
+    assignment = officer.assignment_on(on)
+    return OfficerStatus(
+        id=str(officer.id),
+        post_number=officer.post_number,
+        name=officer.name,
+        role=officer.role,
+        agency_code=officer.agency_on(on),
+        district=assignment.district if assignment else None,
+        shift=assignment.shift if assignment else None,
+        post_status=officer.post_status_on(on),
+        withheld=officer.withheld,
+        version=officer.version,
+        on=on,
+        certificates=officer.certificate_views(on),
+    )
+
+
+def _entry(stored: Any) -> HistoryEntry:
+    """A stored officer event as a line of its history."""
+    return HistoryEntry(
+        version=stored.originator_version,
+        event=type(stored).__name__,
+        effective_on=stored.effective_on,
+        recorded_at=stored.timestamp,
+        actor=stored.actor,
+        details=event_details(stored),
+    )

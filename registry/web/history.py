@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import pairwise
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -24,7 +23,7 @@ from registry.api.services import Services, services_of
 from registry.api.shapes import DATE_RANGE, in_range
 from registry.application import HistoryEntry, OfficerStatus, Registry
 from registry.domain.access import ApiRole
-from registry.domain.errors import InvalidInput, NotFound
+from registry.domain.errors import InvalidInput
 from registry.web.pages import render
 from registry.web.staff import NO_STORE, signed_in
 from registry.web.words import credential_name, status_words
@@ -69,28 +68,19 @@ class Difference:
 def compare(registry: Registry, officer_id: str, day: date, moment: datetime) -> list[Difference]:
     """Each field the record of `day`, as held at `moment`, says otherwise today, with the
     event recorded after `moment` that changed it (the last one to change it)."""
-    states = [_status(registry, officer_id, day, moment)]
-    later = [e for e in registry.history(officer_id) if e.recorded_at > moment]
-    for entry in later:
-        states.append(_status(registry, officer_id, day, entry.recorded_at))
-    before, after = facts(states[0]), facts(states[-1])
+    steps = registry.statuses_since(officer_id, on=day, since=moment)
+    said = [facts(status) for _, status in steps]
+    before, after = said[0], said[-1]
     found = []
     for field in [*before, *(f for f in after if f not in before)]:
         if before.get(field) == after.get(field):
             continue
         made_by = None
-        for entry, (older, newer) in zip(later, pairwise(states), strict=True):
-            if facts(older).get(field) != facts(newer).get(field):
+        for (entry, _), older, newer in zip(steps[1:], said, said[1:], strict=False):
+            if older.get(field) != newer.get(field):
                 made_by = entry
         found.append(Difference(field, before.get(field), after.get(field), made_by))
     return found
-
-
-def _status(registry: Registry, officer_id: str, day: date, at: datetime) -> OfficerStatus | None:
-    try:
-        return registry.status(officer_id, on=day, as_recorded_at=at)
-    except NotFound:
-        return None
 
 
 def _day(text: str) -> date | None:

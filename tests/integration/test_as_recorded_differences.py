@@ -69,3 +69,37 @@ def test_before_the_officer_was_recorded_every_field_is_new(make_registry) -> No
     assert {d.field for d in found} == set(now)
     assert all(d.then is None and d.made_by is not None for d in found)
     assert {d.made_by.event for d in found if d.field == "Name"} == {"Enrolled"}
+
+
+def test_one_pass_agrees_with_one_replay_per_cut(make_registry) -> None:
+    """`statuses_since` folds the events once; each step must read as the officer replayed
+    up to that event (and the first as held at the cut)."""
+    moments = Moments(datetime(2026, 11, 2, 10, tzinfo=DENVER))
+    app = make_registry(now=moments)
+    register_agencies_and_academies(app)
+    receipt = certified_officer(app)
+    officer, number = receipt.id, receipt.certificate_number
+    cut = app.now()
+    later = [
+        c.AssignOfficer(officer=officer, district="North", shift="day",
+                        effective_on=date(2026, 11, 3)),
+        c.SuspendCertificate(number=number, reason="review", effective_on=date(2026, 11, 4)),
+        c.ReinstateCertificate(number=number, reason="cleared", effective_on=date(2026, 11, 6)),
+        c.AssignOfficer(officer=officer, district="South", shift="night",
+                        effective_on=date(2026, 11, 7)),
+    ]  # fmt: skip
+    for cmd in later:
+        moments.at += timedelta(hours=5)
+        app.execute(cmd, STATE)
+    day = date(2026, 11, 6)  # suspended from the 4th, reinstated from the 6th
+    steps = app.statuses_since(officer, on=day, since=cut)
+    assert steps[0] == (None, app.status(officer, on=day, as_recorded_at=cut))
+    entries = [e for e in app.history(officer) if e.recorded_at > cut]
+    assert [entry for entry, _ in steps[1:]] == entries and len(entries) == len(later)
+    for entry, status in steps[1:]:
+        assert status == app.status(officer, on=day, as_recorded_at=entry.recorded_at)
+    assert steps[2][1] is not None and steps[2][1].certificates[0].status == "suspended"
+    assert steps[-1][1] is not None and steps[-1][1].certificates[0].status == "in_force"
+    # A cut before the officer was recorded: nothing then, every event after it.
+    first = app.statuses_since(officer, on=day, since=cut - timedelta(days=30))
+    assert first[0] == (None, None) and len(first) == len(app.history(officer)) + 1
