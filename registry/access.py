@@ -20,6 +20,7 @@ from registry.application import Registry
 from registry.domain.access import ApiKey, ApiRole
 from registry.domain.errors import InvalidInput, NotFound
 from registry.domain.values import Actor, ActorRole
+from registry.storage import CreatedIds
 
 PREFIX = "cit"
 
@@ -65,6 +66,7 @@ class ApiKeys:
 
     def __init__(self, app: Registry) -> None:
         self.app = app
+        self._made = CreatedIds(app.recorder, get_topic(ApiKey.Created))
 
     def create(
         self,
@@ -107,15 +109,7 @@ class ApiKeys:
 
     def list(self) -> list[KeyInfo]:
         """Every key ever made, oldest first, revoked ones included."""
-        topic = get_topic(ApiKey.Created)
-        found: list[KeyInfo] = []
-        start = 1
-        while True:
-            page = self.app.recorder.select_notifications(start=start, limit=1000, topics=[topic])
-            if not page:
-                return found
-            found.extend(_info(self.app.repository.get(n.originator_id)) for n in page)
-            start = page[-1].id + 1
+        return [_info(self.app.repository.get(key_id)) for key_id in self._made()]
 
     def authenticate(self, presented: str) -> Caller | None:
         """The caller a presented key stands for, or None if it is unknown, wrong or revoked."""

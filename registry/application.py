@@ -448,7 +448,7 @@ class Registry(Application[UUID]):
                 found.append((None, officer and _status_of(officer, on)))
             officer = stored.mutate(officer)
             if found:
-                found.append((_entry(stored), _status_of(officer, on)))
+                found.append((history_entry(stored), _status_of(officer, on)))
         if not found and officer is not None:
             found.append((None, _status_of(officer, on)))
         return found
@@ -460,7 +460,7 @@ class Registry(Application[UUID]):
         for stored in self.events.get(officer_id):
             if as_recorded_at is not None and stored.timestamp > as_recorded_at:
                 break
-            entries.append(_entry(stored))
+            entries.append(history_entry(stored))
         if as_recorded_at is not None and not entries:
             raise NotFound(f"officer {ref} was not yet recorded at {as_recorded_at.isoformat()}")
         return entries
@@ -664,8 +664,8 @@ def _status_of(officer: Officer, on: date) -> OfficerStatus:
     )
 
 
-def _entry(stored: Any) -> HistoryEntry:
-    """A stored officer event as a line of its history."""
+def history_entry(stored: Any) -> HistoryEntry:
+    """A stored event as a line of its aggregate's history."""
     return HistoryEntry(
         version=stored.originator_version,
         event=type(stored).__name__,

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Collection
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import (
     AggregateRecorder,
+    ApplicationRecorder,
     JSONTranscoder,
     PersistenceError,
     Transcoding,
@@ -93,6 +95,31 @@ def describe(url: str) -> str:
 
 #: Ids asked about in one query.
 CHUNK = 500
+
+
+class CreatedIds:
+    """The ids of every aggregate made by one kind of event, oldest first, found in the log
+    by that event's topic. What was found and the position read up to are kept, so each call
+    reads only the events recorded since the last one: a creation is never removed from the
+    log, so the ids already found stay true."""
+
+    def __init__(self, recorder: ApplicationRecorder, topic: str) -> None:
+        self.recorder = recorder
+        self.topic = topic
+        self._ids: list[UUID] = []
+        self._read_to = 0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> list[UUID]:
+        with self._lock:
+            newest = self.recorder.max_notification_id() or 0
+            while self._read_to < newest:
+                page = self.recorder.select_notifications(
+                    start=self._read_to + 1, limit=1000, stop=newest, topics=[self.topic]
+                )
+                self._ids.extend(n.originator_id for n in page)
+                self._read_to = page[-1].id if len(page) == 1000 else newest
+            return list(self._ids)
 
 
 def existing_ids(recorder: AggregateRecorder, ids: Collection[UUID]) -> set[UUID] | None:

@@ -23,16 +23,16 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from registry.access import Caller
-from registry.application import HistoryEntry, Registry
+from registry.application import HistoryEntry, Registry, history_entry
 from registry.domain.access import ApiRole
 from registry.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from registry.domain.events import event_details
 from registry.domain.records import Index
 from registry.domain.staff import StaffUser, check_email, email_key
 from registry.domain.values import Actor, ActorRole
 from registry.projections.store import Views, execute, fetch, query
 from registry.staff import passwords, totp
 from registry.staff.store import open_store
+from registry.storage import CreatedIds
 
 #: How long a set-password link works.
 LINK_LIFETIME = timedelta(hours=24)
@@ -172,6 +172,7 @@ class Staff:
         self.views = open_store(app, views)
         self.issuer = (issuer or app.settings.issuer).rstrip("/")
         self._now = now
+        self._made = CreatedIds(app.recorder, get_topic(StaffUser.Created))
 
     def now(self) -> datetime:
         return (self._now or self.app.now)()
@@ -307,30 +308,11 @@ class Staff:
     def history(self, user_id: str) -> list[HistoryEntry]:
         """Every event of the account in order: what was done, when, by whom. Never a
         secret: the events hold none."""
-        user = self._user(user_id)
-        return [
-            HistoryEntry(
-                version=stored.originator_version,
-                event=type(stored).__name__,
-                effective_on=stored.effective_on,
-                recorded_at=stored.timestamp,
-                actor=stored.actor,
-                details=event_details(stored),
-            )
-            for stored in self.app.events.get(user.id)
-        ]
+        return [history_entry(stored) for stored in self.app.events.get(self._user(user_id).id)]
 
     def list(self) -> list[UserInfo]:
         """Every account ever made, oldest first, disabled ones included."""
-        topic = get_topic(StaffUser.Created)
-        found: list[UserInfo] = []
-        start = 1
-        while True:
-            page = self.app.recorder.select_notifications(start=start, limit=1000, topics=[topic])
-            if not page:
-                return found
-            found.extend(self._info(self.app.repository.get(n.originator_id)) for n in page)
-            start = page[-1].id + 1
+        return [self._info(self.app.repository.get(user_id)) for user_id in self._made()]
 
     def get(self, user_id: str) -> UserInfo:
         return self._info(self._user(user_id))
