@@ -37,6 +37,7 @@ def rebuild(app: Registry, *, progress: Progress | None = None) -> int:
         return runner.catch_up(progress=progress)
     finally:
         store.create_query_indexes(runner.views)
+        store.analyze(runner.views)
 
 
 @dataclass(frozen=True)

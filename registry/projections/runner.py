@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: Log positions read and applied per transaction.
 BATCH_SIZE = 5000
+#: After a catch-up of this many positions, PostgreSQL is given statistics of the tables.
+ANALYZE_AFTER = 50_000
 
 
 class Projection(Protocol):
@@ -114,6 +116,8 @@ class Runner:
                 read += self._catch_up(projection, until, progress)
             total += read
             if not read or len(projections) == 1:
+                if total >= ANALYZE_AFTER:
+                    store.analyze(self.views)
                 return total
 
     def _catch_up(
