@@ -30,11 +30,14 @@ class Settings:
     issuer: str = DEFAULT_ISSUER
     #: The origin line of the log's signed checkpoints (None: the issuer without its scheme).
     log_origin: str | None = None
+    #: Webhook URLs may name loopback addresses (plain http too): for tests and local use.
+    webhooks_allow_loopback: bool = False
 
     @classmethod
     def from_env(cls, database: str | None = None) -> Settings:
         """Read REGISTRY_DATABASE, REGISTRY_TIMEZONE, REGISTRY_POLICY (a TOML file),
-        REGISTRY_KEY_DIR, REGISTRY_ISSUER and REGISTRY_LOG_ORIGIN."""
+        REGISTRY_KEY_DIR, REGISTRY_ISSUER, REGISTRY_LOG_ORIGIN and
+        REGISTRY_WEBHOOKS_ALLOW_LOOPBACK ("1" to allow; off by default)."""
         policy = Policy()
         policy_file = os.environ.get("REGISTRY_POLICY")
         if policy_file:
@@ -50,6 +53,7 @@ class Settings:
             key_dir=os.environ.get("REGISTRY_KEY_DIR") or None,
             issuer=(os.environ.get("REGISTRY_ISSUER", "").strip() or DEFAULT_ISSUER).rstrip("/"),
             log_origin=os.environ.get("REGISTRY_LOG_ORIGIN") or None,
+            webhooks_allow_loopback=os.environ.get("REGISTRY_WEBHOOKS_ALLOW_LOOPBACK") == "1",
         )
         settings.zone()
         return settings

@@ -19,6 +19,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import retry
 
 from registry.application import Registry
+from registry.schema import schema_lock
 
 #: The tracking name of the projection that fills these tables.
 NAME = "read_models"
@@ -368,3 +369,31 @@ def drop(views: Views, name: str) -> None:
             )
         tracking = "tracking" if views.dialect == "sqlite" else views.tracking_table_name
         cursor.execute(views.sql(f"DELETE FROM {tracking} WHERE application_name = ?"), (name,))
+
+
+def open_side_tables(
+    app: Registry, views: Views | None, tables: dict[str, str], indexes: Sequence[str], *, what: str
+) -> Views:
+    """A store of tables kept beside the log that are not read models (the staff accounts'
+    credentials, the webhooks' outbox): in `app`'s database, through `views` if the caller
+    has the read models' store open, with `tables` and `indexes` made if any is missing
+    (under the schema lock; looked up first, as CREATE TABLE IF NOT EXISTS takes locks)."""
+    if views is None:
+        module = app.env.get("PERSISTENCE_MODULE", "")
+        if module == "eventsourcing.postgres":
+            views = app.factory.tracking_recorder(PostgresViews)
+        elif module == "eventsourcing.sqlite":
+            views = app.factory.tracking_recorder(SQLiteViews)
+        else:
+            raise TypeError(f"{what} need SQLite or PostgreSQL, not {module or 'memory'}")
+    if views.dialect == "sqlite":
+        lookup = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    else:
+        lookup = "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
+    if set(tables) - {row["name"] for row in query(views, lookup)}:
+        with schema_lock(app.settings.database), views.transaction() as cursor:
+            for statement in tables.values():
+                cursor.execute(statement.format(**views.types))
+            for statement in indexes:
+                cursor.execute(statement)
+    return views

@@ -17,8 +17,7 @@ account service opens the database, under the schema lock (`registry.schema`).
 from __future__ import annotations
 
 from registry.application import Registry
-from registry.projections.store import PostgresViews, SQLiteViews, Views, query
-from registry.schema import schema_lock
+from registry.projections.store import Views, open_side_tables
 
 TABLES = {
     "staff_credentials": """
@@ -74,27 +73,4 @@ INDEXES = [
 def open_store(app: Registry, views: Views | None = None) -> Views:
     """The store of the staff tables in `app`'s database (`views`, the read models' store,
     if the caller has one open), with the tables made if they are missing."""
-    if views is None:
-        module = app.env.get("PERSISTENCE_MODULE", "")
-        if module == "eventsourcing.postgres":
-            views = app.factory.tracking_recorder(PostgresViews)
-        elif module == "eventsourcing.sqlite":
-            views = app.factory.tracking_recorder(SQLiteViews)
-        else:
-            raise TypeError(f"staff accounts need SQLite or PostgreSQL, not {module or 'memory'}")
-    if missing(views):
-        with schema_lock(app.settings.database), views.transaction() as cursor:
-            for statement in TABLES.values():
-                cursor.execute(statement.format(**views.types))
-            for statement in INDEXES:
-                cursor.execute(statement)
-    return views
-
-
-def missing(views: Views) -> set[str]:
-    """The staff tables not yet made (read first: CREATE TABLE IF NOT EXISTS takes locks)."""
-    if views.dialect == "sqlite":
-        lookup = "SELECT name FROM sqlite_master WHERE type = 'table'"
-    else:
-        lookup = "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
-    return set(TABLES) - {row["name"] for row in query(views, lookup)}
+    return open_side_tables(app, views, TABLES, INDEXES, what="staff accounts")
