@@ -3,12 +3,15 @@
 | table | what it holds |
 | --- | --- |
 | `webhook_secrets` | each endpoint's signing secrets (`whsec_...`) and when each was made |
-| `webhook_deliveries` | the outbox: one row per endpoint per change, its signed-over body, state and next attempt |
-| `webhook_attempts` | every attempt: when, how long, the status or error, at most 1 KB of the answer |
+| `webhook_deliveries` | the outbox: one row per endpoint per change: body, state, next try |
+| `webhook_attempts` | every attempt: when, how long, status or error, 1 KB of the answer |
 
 In the same database as the log and the read models (SQLite file or PostgreSQL). The
 outbox is filled from the change feed (`rm_changes`) with its position tracked under
-`OUTBOX` in the same transaction, so each change becomes each delivery exactly once.
+`OUTBOX` in the same transaction, so each change becomes each delivery exactly once. A
+delivery's `msg_id` (its `webhook-id`) is made from the endpoint and what the change is
+(position, certificate, kind), not from the feed's `seq`: a read-model rebuild numbers the
+feed again, and finds every delivery it would make already there.
 """
 
 from __future__ import annotations
@@ -41,8 +44,7 @@ TABLES = {
             next_at {float} NOT NULL,
             leased_until {float},
             made_at {float} NOT NULL,
-            done_at {float},
-            UNIQUE (endpoint_id, change_seq)
+            done_at {float}
         )""",
     "webhook_attempts": """
         CREATE TABLE IF NOT EXISTS webhook_attempts (

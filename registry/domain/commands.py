@@ -236,7 +236,7 @@ class WithholdRecord(Command):
     effective_on: Day | None = None
 
 
-Purpose = Literal["token", "checkpoint"]
+Purpose = Literal["token", "checkpoint", "webhook"]
 KeyId = Annotated[str, StringConstraints(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
 
 

@@ -18,8 +18,8 @@ from registry.domain.events import RegistryAggregate
 from registry.domain.records import key_id
 from registry.domain.values import Actor
 
-#: What a key signs. Token keys and checkpoint keys are kept apart.
-PURPOSES = ("token", "checkpoint")
+#: What a key signs. Token, checkpoint and webhook keys are kept apart.
+PURPOSES = ("token", "checkpoint", "webhook")
 
 
 @dataclass

@@ -26,7 +26,7 @@ from registry.signing._b64 import b64url_encode
 from registry.signing.errors import InsecureKeyStore, KeyNotFound, KeyStoreError
 from registry.signing.keyset import key_from_x
 
-PURPOSES = ("token", "checkpoint")
+PURPOSES = ("token", "checkpoint", "webhook")
 """What a key may sign. Each purpose has its own folder, and a signer is asked for by both."""
 
 _B64URL_32_BYTES = re.compile(r"[A-Za-z0-9_-]{43}")

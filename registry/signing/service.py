@@ -29,7 +29,8 @@ STATUS_LIST_ID = "1"
 SYSTEM = Actor("registry", ActorRole.SYSTEM)
 #: The rule that refuses a token for a certificate not in force.
 NOT_IN_FORCE = "token-needs-certificate-in-force"
-#: The purposes of the registry's keys: tokens and status lists, and log checkpoints.
+#: The purposes whose first key is published before anything is signed: tokens and status
+#: lists, and log checkpoints. The webhook key is made when the first endpoint is registered.
 PURPOSES = ("token", "checkpoint")
 #: The command id of the publication of a purpose's first key: one first key, whichever
 #: of several processes starting at once gets there first.

@@ -35,6 +35,7 @@ State = signed_in(ApiRole.STATE)
 PURPOSES = {
     "token": "Verification tokens and status lists: what a receiving department checks.",
     "checkpoint": "The log's checkpoints: what an auditor checks.",
+    "webhook": "Alerts sent to agencies' endpoints (v1a signatures): what a receiver checks.",
 }
 NOTICES = {"rotated": "A new key is made and signs from now on.", "retired": "The key is retired."}
 

@@ -135,9 +135,12 @@ async def verify(body: TokenToVerify, services: Svc) -> dict[str, Any]:
 )
 def jwks(services: Svc) -> JwkSetResponse:
     """The public keys that sign tokens and status lists, as a JWK Set: with a status
-    list, all a verifier needs. Keys that are retired are left out."""
+    list, all a verifier needs; beside them, the keys that sign alerts to webhook endpoints
+    (their `v1a` signatures). Keys that are retired are left out. The registry's own token
+    verification reads only the token keys."""
+    keys = services.signing.jwks()["keys"] + services.signing.jwks("webhook")["keys"]
     return JwkSetResponse(
-        services.signing.jwks(), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
+        {"keys": keys}, headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
     )
 
 

@@ -1,0 +1,119 @@
+"""Filling the outbox: each change in the feed (`rm_changes`), for each enabled endpoint of
+the agency it concerns that asked for its kind, becomes one delivery, written with the
+outbox's position in the feed in one transaction (exactly once, whichever process fills).
+
+The body is thin: what changed, for which certificate and officer, when it took effect
+and was recorded, its log position, and where to fetch the proof that it is in the log
+and the current signed checkpoint. A receiver that missed something reads the agency's
+change feed from `feed_seq`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from registry.alerts.endpoints import Endpoints
+from registry.alerts.signature import message_id
+from registry.alerts.store import OUTBOX
+from registry.domain.webhooks import EVENT_TYPES, Webhook
+from registry.projections import store
+from registry.projections.store import Views
+
+#: Feed rows read per transaction.
+BATCH = 500
+#: The most a body may hold (the issue's bound; a body is about 600 bytes).
+MAX_BODY = 4096
+COLUMNS = (
+    "msg_id", "endpoint_id", "officer_id", "change_seq", "event_type", "body", "state",
+    "attempts", "next_at", "made_at",
+)  # fmt: skip
+
+
+def fill(views: Views, endpoints: Endpoints, issuer: str, now: Callable[[], float]) -> int:
+    """Make the deliveries of the feed's rows not yet seen; return how many were made."""
+    made = 0
+    while True:
+        start = store.position(views, OUTBOX)
+        rows = store.query(
+            views, "SELECT * FROM rm_changes WHERE seq > ? ORDER BY seq LIMIT ?", (start, BATCH)
+        )
+        if not rows:
+            return made
+        hooks: dict[str, list[Webhook]] = defaultdict(list)
+        for hook in endpoints.all():
+            if hook.enabled:
+                hooks[hook.agency_code].append(hook)
+        at = now()
+        deliveries = [
+            _delivery(row, hook, issuer, at)
+            for row in rows
+            for hook in hooks.get(row["agency_code"] or "", [])
+            if _wants(hook, row)
+        ]
+        try:
+            with views.transaction() as cursor:
+                store.claim(views, cursor, OUTBOX, start)
+                for delivery in deliveries:
+                    _insert(views, cursor, delivery)
+                store.record(views, cursor, OUTBOX, rows[-1]["seq"])
+        except store.StalePosition:
+            continue  # another process filled these rows first
+        made += len(deliveries)
+
+
+def _wants(hook: Webhook, row: dict[str, Any]) -> bool:
+    """Whether `hook` is to be told of the change in `row`: a kind it asked for, made after
+    it was registered (a lapse: on or after the day it was)."""
+    if EVENT_TYPES.get(row["kind"]) not in hook.events:
+        return False
+    if row["recorded_at"] is None:
+        return str(row["effective_on"]) >= hook.registered_on.isoformat()
+    return datetime.fromisoformat(str(row["recorded_at"])) > hook.created_on
+
+
+def _delivery(row: dict[str, Any], hook: Webhook, issuer: str, at: float) -> tuple[Any, ...]:
+    position = row["position"]
+    what = position if position is not None else f"expiry {row['effective_on']}"
+    key = f"{hook.endpoint_id}:{what}:{row['certificate_number']}:{row['kind']}"
+    event_type = EVENT_TYPES[row["kind"]]
+    body = json.dumps(
+        {
+            "type": event_type,
+            "timestamp": str(row["recorded_at"] or row["effective_on"]),
+            "data": {
+                "certificate_number": row["certificate_number"],
+                "officer_id": row["officer_id"],
+                "agency_code": row["agency_code"],
+                "effective_on": str(row["effective_on"]),
+                "recorded_at": row["recorded_at"] and str(row["recorded_at"]),
+                "log_position": position,
+                "feed_seq": row["seq"],
+                "inclusion_proof_url": position
+                and f"{issuer}/v1/audit/inclusion?position={position}",
+                "checkpoint_url": f"{issuer}/v1/audit/checkpoint",
+                "changes_url": f"{issuer}/v1/agencies/{hook.agency_code}/changes"
+                f"?after={row['seq'] - 1}",
+            },
+        },
+        separators=(",", ":"),
+    )
+    assert len(body.encode()) <= MAX_BODY, "an alert's body outgrew its bound"
+    return (
+        message_id(key), hook.endpoint_id, row["officer_id"], row["seq"], event_type, body,
+        "pending", 0, at, at,
+    )  # fmt: skip
+
+
+def _insert(views: Views, cursor: Any, delivery: tuple[Any, ...]) -> None:
+    marks = ", ".join("?" * len(COLUMNS))
+    store.execute(
+        views,
+        cursor,
+        f"INSERT INTO webhook_deliveries ({', '.join(COLUMNS)}) VALUES ({marks}) "
+        "ON CONFLICT (msg_id) DO NOTHING",
+        delivery,
+    )

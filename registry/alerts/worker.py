@@ -1,0 +1,237 @@
+"""Sending the outbox: claim the deliveries that are due, post each signed, keep every
+attempt, and schedule the next try of those that failed.
+
+- Claimed with a lease (`leased_until`), inside a transaction that on PostgreSQL takes the
+  rows `FOR UPDATE SKIP LOCKED`: several workers never send one delivery at once. A worker
+  killed mid-send leaves its lease to run out; the delivery is then sent again with the
+  same `webhook-id` (at most one repeat, which the receiver recognises by that id).
+- In order per officer: a delivery waits while an earlier one to the same endpoint about
+  the same officer is still pending.
+- Retries on the Standard Webhooks schedule (`SCHEDULE`, each delay stretched by up to 10%
+  of jitter), or after the receiver's `Retry-After` if it asks for longer; after the last,
+  the delivery is `failed`. A 410 Gone disables the endpoint. 15 s is the most one
+  attempt may take.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from registry.alerts.addresses import guarded_client
+from registry.alerts.endpoints import Endpoints
+from registry.alerts.outbox import fill
+from registry.alerts.signature import headers
+from registry.domain.errors import RegistryError
+from registry.domain.values import Actor, ActorRole
+from registry.projections import store
+from registry.projections.store import Views
+from registry.storage import DATABASE_ERRORS
+
+log = logging.getLogger(__name__)
+
+#: Seconds before each attempt, the first immediately (the Standard Webhooks schedule).
+SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+#: Seconds one attempt may take.
+TIMEOUT = 15.0
+#: Seconds a claimed delivery is kept from other workers: longer than an attempt can take.
+LEASE = 60.0
+#: Bytes of a receiver's answer kept with an attempt.
+ANSWER_KEPT = 1024
+#: Who disables an endpoint that answered 410.
+WORKER = Actor("webhooks", ActorRole.SYSTEM)
+
+DUE = """
+    SELECT d.seq, d.msg_id, d.endpoint_id, d.body, d.attempts FROM webhook_deliveries d
+    WHERE d.state = 'pending' AND d.next_at <= ?
+      AND (d.leased_until IS NULL OR d.leased_until < ?)
+      AND NOT EXISTS (
+        SELECT 1 FROM webhook_deliveries e
+        WHERE e.endpoint_id = d.endpoint_id AND e.officer_id = d.officer_id
+          AND e.seq < d.seq AND e.state = 'pending')
+    ORDER BY d.seq LIMIT ?"""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int | None
+    error: str
+    answer: str
+    retry_after: float | None
+    seconds: float
+
+
+class Worker:
+    """Fills the outbox and sends what is due, once (`run_once`) or until stopped."""
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        signer: Callable[[bytes], bytes] | None,
+        issuer: str,
+        *,
+        client: httpx.Client | None = None,
+        now: Callable[[], float] = time.time,
+        lease: float = LEASE,
+        jitter: Callable[[], float] = random.random,
+        batch: int = 20,
+    ) -> None:
+        self.endpoints = endpoints
+        self.views: Views = endpoints.views
+        self.signer = signer
+        self.issuer = issuer
+        allow = endpoints.app.settings.webhooks_allow_loopback
+        self.client = client or guarded_client(allow_loopback=allow, timeout=TIMEOUT)
+        self.now = now
+        self.lease = lease
+        self.jitter = jitter
+        self.batch = batch
+        self._stop = threading.Event()
+
+    def run_once(self) -> int:
+        """Fill the outbox, then send every delivery due now; return how many were tried."""
+        fill(self.views, self.endpoints, self.issuer, self.now)
+        tried = 0
+        while claimed := self._claim():
+            for row in claimed:
+                self._send(row)
+            tried += len(claimed)
+        return tried
+
+    def run_forever(self, poll: float = 0.2) -> None:
+        """`run_once` every `poll` seconds until `stop()`; a failing database is logged and
+        tried again, never a reason to stop."""
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except (*DATABASE_ERRORS, RegistryError):
+                log.exception("webhook deliveries could not be sent; trying again")
+                self._stop.wait(1.0)
+            self._stop.wait(poll)
+
+    def start(self, poll: float = 0.2) -> threading.Thread:
+        thread = threading.Thread(target=self.run_forever, args=(poll,), name="webhooks")
+        thread.daemon = True
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # ------------------------------------------------------------------ claim
+
+    def _claim(self) -> list[dict[str, Any]]:
+        now = self.now()
+        lock = " FOR UPDATE OF d SKIP LOCKED" if self.views.dialect == "postgres" else ""
+        with self.views.transaction() as cursor:
+            rows = store.fetch(self.views, cursor, DUE + lock, (now, now, self.batch))
+            for row in rows:
+                store.execute(
+                    self.views, cursor,
+                    "UPDATE webhook_deliveries SET leased_until = ? WHERE seq = ?",
+                    (now + self.lease, row["seq"]),
+                )  # fmt: skip
+        return rows
+
+    # ------------------------------------------------------------------- send
+
+    def _send(self, row: dict[str, Any]) -> None:
+        hook = self.endpoints.get(row["endpoint_id"])
+        if not hook.enabled:
+            self._finish(row["seq"], "cancelled", tried=False)
+            return
+        body = row["body"].encode()
+        sent = headers(
+            row["msg_id"], int(self.now()), body,
+            secrets=self.endpoints.signing_secrets(hook.endpoint_id), signer=self.signer,
+        )  # fmt: skip
+        outcome = self._post(hook.url, body, sent)
+        self._record(row, outcome)
+        if outcome.status == 410:
+            self._finish(row["seq"], "failed")
+            self.endpoints.disable(hook.endpoint_id, "the receiver answered 410 Gone", WORKER)
+            self._cancel_pending(hook.endpoint_id)
+        elif outcome.status is not None and 200 <= outcome.status < 300:
+            self._finish(row["seq"], "delivered")
+        else:
+            self._retry(row, outcome)
+
+    def _post(self, url: str, body: bytes, sent: dict[str, str]) -> Outcome:
+        started = time.monotonic()
+        try:
+            answer = self.client.post(url, content=body, headers=sent, timeout=TIMEOUT)
+        except (httpx.HTTPError, OSError) as e:
+            error = f"{type(e).__name__}: {e}"[:500]
+            return Outcome(None, error, "", None, time.monotonic() - started)
+        text = answer.content[:ANSWER_KEPT].decode("utf-8", "replace")
+        wait = retry_after(answer.headers.get("retry-after"), self.now())
+        return Outcome(answer.status_code, "", text, wait, time.monotonic() - started)
+
+    def _record(self, row: dict[str, Any], outcome: Outcome) -> None:
+        with self.views.transaction() as cursor:
+            done = store.fetch(
+                self.views, cursor,
+                "SELECT COUNT(*) AS n FROM webhook_attempts WHERE delivery_seq = ?", (row["seq"],),
+            )[0]["n"]  # fmt: skip
+            store.execute(
+                self.views, cursor,
+                "INSERT INTO webhook_attempts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row["seq"], done + 1, self.now(), round(outcome.seconds * 1000, 1),
+                 outcome.status, outcome.error, outcome.answer),
+            )  # fmt: skip
+
+    def _retry(self, row: dict[str, Any], outcome: Outcome) -> None:
+        attempts = row["attempts"] + 1
+        if attempts >= len(SCHEDULE):
+            self._finish(row["seq"], "failed")
+            return
+        delay = SCHEDULE[attempts] * (1 + 0.1 * self.jitter())
+        if outcome.retry_after is not None:
+            delay = max(delay, min(outcome.retry_after, SCHEDULE[-1]))
+        with self.views.transaction() as cursor:
+            store.execute(
+                self.views, cursor,
+                "UPDATE webhook_deliveries SET attempts = ?, next_at = ?, leased_until = NULL "
+                "WHERE seq = ?",
+                (attempts, self.now() + delay, row["seq"]),
+            )  # fmt: skip
+
+    def _finish(self, seq: int, state: str, *, tried: bool = True) -> None:
+        with self.views.transaction() as cursor:
+            store.execute(
+                self.views, cursor,
+                "UPDATE webhook_deliveries SET state = ?, done_at = ?, leased_until = NULL, "
+                "attempts = attempts + ? WHERE seq = ?",
+                (state, self.now(), int(tried), seq),
+            )  # fmt: skip
+
+    def _cancel_pending(self, endpoint_id: str) -> None:
+        with self.views.transaction() as cursor:
+            store.execute(
+                self.views, cursor,
+                "UPDATE webhook_deliveries SET state = 'cancelled', done_at = ? "
+                "WHERE endpoint_id = ? AND state = 'pending'",
+                (self.now(), endpoint_id),
+            )  # fmt: skip
+
+
+def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds a `Retry-After` header asks to wait (a number of seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
