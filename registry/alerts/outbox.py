@@ -5,7 +5,8 @@ outbox's position in the feed in one transaction (exactly once, whichever proces
 The body is thin: what changed, for which certificate and officer, when it took effect
 and was recorded, its log position, and where to fetch the proof that it is in the log
 and the current signed checkpoint. A receiver that missed something reads the agency's
-change feed from `feed_seq`.
+change feed from `feed_seq`. A change is taken only once the Merkle tree holds its event
+(`_proved`), so the proof can be fetched as soon as the alert arrives.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from registry.alerts.endpoints import Endpoints
 from registry.alerts.signature import message_id
 from registry.alerts.store import OUTBOX
+from registry.audit.tree import NAME as TREE
 from registry.domain.webhooks import EVENT_TYPES, Webhook
 from registry.projections import store
 from registry.projections.store import Views
@@ -38,8 +40,11 @@ def fill(views: Views, endpoints: Endpoints, issuer: str, now: Callable[[], floa
     made = 0
     while True:
         start = store.position(views, OUTBOX)
-        rows = store.query(
-            views, "SELECT * FROM rm_changes WHERE seq > ? ORDER BY seq LIMIT ?", (start, BATCH)
+        rows = _proved(
+            views,
+            store.query(
+                views, "SELECT * FROM rm_changes WHERE seq > ? ORDER BY seq LIMIT ?", (start, BATCH)
+            ),
         )
         if not rows:
             return made
@@ -63,6 +68,16 @@ def fill(views: Views, endpoints: Endpoints, issuer: str, now: Callable[[], floa
         except store.StalePosition:
             continue  # another process filled these rows first
         made += len(deliveries)
+
+
+def _proved(views: Views, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows up to the first whose event the Merkle tree does not hold yet: an alert is
+    sent only once its receiver can fetch the proof that its event is in the log."""
+    tree = store.position(views, TREE)
+    for i, row in enumerate(rows):
+        if row["position"] is not None and row["position"] > tree:
+            return rows[:i]
+    return rows
 
 
 def _wants(hook: Webhook, row: dict[str, Any]) -> bool:

@@ -27,6 +27,7 @@ from registry.api.routes import (
     health,
     officers,
     verification,
+    webhooks,
 )
 from registry.api.services import Services
 from registry.config import Settings
@@ -43,6 +44,7 @@ ROUTERS = [
     verification.router,
     audit.router,
     admin.router,
+    webhooks.router,
 ]
 
 

@@ -17,6 +17,9 @@ from typing import Any
 from fastapi import Request
 
 from registry.access import ApiKeys
+from registry.alerts.deliveries import Deliveries
+from registry.alerts.endpoints import Endpoints
+from registry.alerts.worker import Worker
 from registry.application import Registry
 from registry.config import Settings
 from registry.projections.runner import Projection, Runner
@@ -64,8 +67,11 @@ class Services:
                 raise
         self.signing = Signing(self.registry, self.runner)
         self.keys = ApiKeys(self.registry)
+        self.endpoints = Endpoints(self.registry, self.runner.views)
+        self.deliveries = Deliveries(self.runner.views)
         self.background = background
         self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None
 
     @property
     def views(self) -> Views:
@@ -78,12 +84,22 @@ class Services:
         self.runner.catch_up()
         if self.background:
             self._thread = self.runner.start(poll=1.0)
+            self._worker = Worker(
+                self.endpoints, self._sign_alert, self.settings.issuer,
+                catch_up=self.runner.catch_up,
+            )  # fmt: skip
+            self._worker.start()
 
     def close(self) -> None:
         self.runner.stop()
+        if self._worker is not None:
+            self._worker.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.registry.close()
+
+    def _sign_alert(self, data: bytes) -> bytes:
+        return self.signing.signer("webhook").sign(data)
 
     def caught_up(self, position: int) -> None:
         """Return once the read models show everything up to `position`.

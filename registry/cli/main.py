@@ -15,6 +15,7 @@ from registry.cli import (
     tokens,
     users,
     views,
+    webhooks,
 )
 from registry.cli.core import RegistryGroup, Session
 from registry.domain.values import ActorRole
@@ -108,3 +109,4 @@ app.command("serve")(server.serve)
 app.add_typer(server.api_keys_app, name="api-keys")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(users.users_app, name="users")
+app.add_typer(webhooks.webhooks_app, name="webhooks")

@@ -172,3 +172,21 @@ def test_each_change_becomes_one_delivery_whoever_fills(alerting: Alerting) -> N
         assert made == [1, 0]  # the second endpoint did not ask for suspensions
         assert store.position(alerting.runner.views, OUTBOX) > 0
         assert other[0].events == ["officer.separated"]
+
+
+def test_an_alert_waits_until_the_tree_holds_its_event(alerting: Alerting) -> None:
+    """So that the receiver can fetch its inclusion proof as soon as it arrives."""
+    number = certified_officer(alerting.app).certificate_number
+    with receiving() as receiver:
+        alerting.endpoints.register(AGENCY_CODE, receiver.url, None, STATE)
+        worker = alerting.worker()
+        alerting.app.execute(
+            c.SuspendCertificate(number=number, reason="x", effective_on=date(2026, 11, 20)),
+            STATE,
+        )
+        runner = alerting.runner
+        runner.catch_up(only=runner.read_models)  # the feed has it; the tree does not yet
+        assert worker.run_once() == 0 and receiver.got == []
+        worker.catch_up = runner.catch_up  # as the server's worker does
+        assert worker.run_once() == 1
+    assert len(receiver.got) == 1

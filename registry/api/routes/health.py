@@ -24,11 +24,16 @@ DEADLINE = 3.0
 class Health(BaseModel):
     """The database answers; how far behind the log each projection is."""
 
-    status: str = Field(description="'ok', or 'stuck' when this server's projections cannot "
-                        "catch up (the server log says why).")
+    status: str = Field(
+        description="'ok', or 'stuck' when this server's projections cannot "
+        "catch up (the server log says why)."
+    )
     database: str
     log_position: int
     projections: dict[str, int]
+    webhooks: dict[str, float | int] = Field(
+        description="The outbox: deliveries pending, and the age in seconds of the oldest."
+    )
 
 
 @router.get(
@@ -39,12 +44,14 @@ class Health(BaseModel):
 )
 async def healthz(services: Annotated[Services, Depends(services_of)]) -> JSONResponse | Health:
     try:
-        head, lag = await asyncio.wait_for(run_in_threadpool(_read, services), DEADLINE)
+        head, lag, backlog = await asyncio.wait_for(run_in_threadpool(_read, services), DEADLINE)
     except (TimeoutError, *DATABASE_ERRORS):
         return problem(503, "the database is not answering")
     status = "ok" if services.runner.last_error is None else "stuck"
-    return Health(status=status, database="reachable", log_position=head, projections=lag)
+    return Health(
+        status=status, database="reachable", log_position=head, projections=lag, webhooks=backlog
+    )
 
 
-def _read(services: Services) -> tuple[int, dict[str, int]]:
-    return services.registry.position(), services.runner.lag()
+def _read(services: Services) -> tuple[int, dict[str, int], dict[str, float | int]]:
+    return services.registry.position(), services.runner.lag(), services.deliveries.backlog()

@@ -1,0 +1,156 @@
+"""Routes: an agency's webhook endpoints and their deliveries. The agency for itself, and
+the state; nobody else. A secret is in the answer that makes it and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from registry.alerts.endpoints import EndpointInfo
+from registry.api.auth import callers, in_agency
+from registry.api.services import Services, services_of
+from registry.domain import rules
+from registry.domain.access import ApiRole
+from registry.domain.errors import NotFound, RuleViolation
+
+router = APIRouter(prefix="/v1/agencies/{code}/webhooks", tags=["webhooks"])
+Svc = Annotated[Services, Depends(services_of)]
+Subscriber = callers(ApiRole.STATE, ApiRole.AGENCY)
+Code = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+EndpointId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^ep_[0-9a-f]+$")]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class Endpoint(BaseModel):
+    """A webhook endpoint of an agency (never its secret)."""
+
+    id: str
+    agency_code: str
+    url: str
+    events: list[str]
+    enabled: bool
+    registered_on: date
+    disabled_on: date | None
+    disabled_reason: str
+    fingerprint: str = Field(description="Tells the current secret apart; not a secret.")
+
+
+class WithSecret(Endpoint):
+    secret: str = Field(description="The signing secret (whsec_...): shown this once.")
+    signing_key: str = Field(description="The kid of the webhook key signing v1a now.")
+
+
+class Register(BaseModel):
+    model_config = {"extra": "forbid"}
+    url: str = Field(min_length=1, max_length=2048)
+    events: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=20)
+
+
+class Disable(BaseModel):
+    model_config = {"extra": "forbid"}
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Attempt(BaseModel):
+    attempt: int
+    at: float
+    duration_ms: float
+    status: int | None
+    error: str
+    answer: str
+
+
+class Delivery(BaseModel):
+    msg_id: str
+    event_type: str
+    state: str
+    attempts: int
+    next_at: float
+    made_at: float
+    done_at: float | None
+    body: dict[str, Any]
+    tried: list[Attempt]
+
+
+def _endpoint(services: Services, code: str, endpoint_id: str) -> EndpointInfo:
+    found = [e for e in services.endpoints.of(code.upper()) if e.id == endpoint_id]
+    if not found:
+        raise NotFound(f"agency {code.upper()} has no webhook endpoint {endpoint_id}")
+    return found[0]
+
+
+def _secret_answer(services: Services, found: EndpointInfo, secret: str, status: int) -> Any:
+    kid = services.signing.signer("webhook").kid
+    body = WithSecret(**asdict(found), secret=secret, signing_key=kid)
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=NO_STORE)
+
+
+@router.post("", status_code=201, response_model=WithSecret)
+def register(code: Code, body: Register, services: Svc, caller: Subscriber) -> Any:
+    """Register an endpoint for the agency's alerts; the answer holds its secret, once."""
+    in_agency(caller, code.upper())
+    found, secret = services.endpoints.register(code, body.url, body.events, caller.actor)
+    return _secret_answer(services, found, secret, 201)
+
+
+@router.get("", response_model=list[Endpoint])
+def endpoints(code: Code, services: Svc, caller: Subscriber) -> list[Endpoint]:
+    """The agency's endpoints, disabled ones included, oldest first."""
+    in_agency(caller, code.upper())
+    return [Endpoint(**asdict(e)) for e in services.endpoints.of(code.upper())]
+
+
+@router.post("/{endpoint_id}/secret", response_model=WithSecret)
+def rotate(code: Code, endpoint_id: EndpointId, services: Svc, caller: Subscriber) -> Any:
+    """A new secret; the old one still signs, beside it, for 24 hours."""
+    in_agency(caller, code.upper())
+    _endpoint(services, code, endpoint_id)
+    found, secret = services.endpoints.rotate(endpoint_id, caller.actor)
+    return _secret_answer(services, found, secret, 200)
+
+
+@router.post("/{endpoint_id}/disable", response_model=Endpoint)
+def disable(
+    code: Code, endpoint_id: EndpointId, body: Disable, services: Svc, caller: Subscriber
+) -> Endpoint:
+    """Send nothing more to the endpoint (its pending deliveries are cancelled)."""
+    in_agency(caller, code.upper())
+    _endpoint(services, code, endpoint_id)
+    return Endpoint(**asdict(services.endpoints.disable(endpoint_id, body.reason, caller.actor)))
+
+
+@router.get("/{endpoint_id}/deliveries", response_model=list[Delivery])
+def deliveries(
+    code: Code,
+    endpoint_id: EndpointId,
+    services: Svc,
+    caller: Subscriber,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[Delivery]:
+    """The endpoint's latest deliveries, newest first, each with every attempt."""
+    in_agency(caller, code.upper())
+    _endpoint(services, code, endpoint_id)
+    return [Delivery(**d) for d in services.deliveries.latest(endpoint_id, limit)]
+
+
+@router.post("/{endpoint_id}/deliveries/{msg_id}/replay", status_code=202,
+             response_model=Delivery)  # fmt: skip
+def replay(
+    code: Code,
+    endpoint_id: EndpointId,
+    msg_id: Annotated[str, Path(min_length=5, max_length=64, pattern=r"^msg_[A-Za-z0-9_-]+$")],
+    services: Svc,
+    caller: Subscriber,
+) -> Delivery:
+    """Send a delivery again, with the same webhook-id, as soon as the worker comes to it."""
+    in_agency(caller, code.upper())
+    if not _endpoint(services, code, endpoint_id).enabled:
+        raise RuleViolation(
+            rules.WEBHOOK_DISABLED, f"endpoint {endpoint_id} is disabled: it is sent nothing"
+        )
+    return Delivery(**services.deliveries.replay(endpoint_id, msg_id))
