@@ -117,8 +117,7 @@ class Endpoints:
         than `OLD_SECRET_LIFETIME` ago."""
         rows = query(
             self.views,
-            "SELECT secret, made_at FROM webhook_secrets WHERE endpoint_id = ? "
-            "ORDER BY made_at DESC",
+            "SELECT secret, made_at FROM webhook_secrets WHERE endpoint_id = ? ORDER BY seq DESC",
             (endpoint_id,),
         )
         kept, now = [], self.now()
@@ -131,7 +130,8 @@ class Endpoints:
     def _keep(self, endpoint_id: str, secret: str) -> None:
         with self.views.transaction() as cursor:
             execute(
-                self.views, cursor, "INSERT INTO webhook_secrets VALUES (?, ?, ?)",
+                self.views, cursor,
+                "INSERT INTO webhook_secrets (endpoint_id, secret, made_at) VALUES (?, ?, ?)",
                 (endpoint_id, secret, self.now()),
             )  # fmt: skip
 

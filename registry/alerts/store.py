@@ -25,10 +25,10 @@ OUTBOX = "webhook_outbox"
 TABLES = {
     "webhook_secrets": """
         CREATE TABLE IF NOT EXISTS webhook_secrets (
+            seq {serial},
             endpoint_id TEXT NOT NULL,
             secret TEXT NOT NULL,
-            made_at {float} NOT NULL,
-            PRIMARY KEY (endpoint_id, made_at)
+            made_at {float} NOT NULL
         )""",
     "webhook_deliveries": """
         CREATE TABLE IF NOT EXISTS webhook_deliveries (
@@ -59,6 +59,7 @@ TABLES = {
         )""",
 }
 INDEXES = [
+    "CREATE INDEX IF NOT EXISTS webhook_secrets_endpoint ON webhook_secrets (endpoint_id, seq)",
     "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (state, next_at)",
     "CREATE INDEX IF NOT EXISTS webhook_deliveries_order "
     "ON webhook_deliveries (endpoint_id, officer_id, seq)",

@@ -145,9 +145,11 @@ REGISTRY = str(Path(sys.executable).with_name("registry"))
 
 
 def registry_env(database: str, tmp: Path, issuer: str = "http://127.0.0.1") -> dict[str, str]:
-    """The environment a `registry` process runs with on `database` (keys kept in `tmp`)."""
+    """The environment a `registry` process runs with on `database` (keys kept in `tmp`);
+    webhook URLs may name 127.0.0.1, where the tests' receivers listen."""
     return {
         **os.environ,
+        "REGISTRY_WEBHOOKS_ALLOW_LOOPBACK": "1",
         "REGISTRY_DATABASE": database,
         "REGISTRY_KEY_DIR": str(tmp / "keys"),
         "REGISTRY_ISSUER": issuer,

@@ -20,6 +20,7 @@ the same after all of an operation's refusals as before them.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,6 +181,32 @@ class World:
         """A certified NORTHPD officer, for reads: (id, number)."""
         return self.cached("home", self.certified)
 
+    def new_endpoint(self) -> str:
+        """A new webhook endpoint of NORTHPD (at the discard port: nothing answers there)."""
+        body = {"url": "http://127.0.0.1:9/hooks", "events": ["certificate.suspended"]}
+        return str(ok(self.state.post(HOOKS, json=body))["id"])
+
+    @property
+    def endpoint(self) -> str:
+        return str(self.cached("endpoint", self.new_endpoint))
+
+    def delivery(self) -> str:
+        """A delivery to `endpoint` (of a suspension), once the server's worker made it."""
+
+        def made() -> str:
+            number = self.certified()[1]
+            ok(self.state.post(f"{CERTIFICATE.format(number=number)}/suspensions",
+                               json={"reason": "complaint"}))  # fmt: skip
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                found = self.state.get(f"{HOOKS}/{self.endpoint}/deliveries").json()
+                if found:
+                    return str(found[0]["msg_id"])
+                time.sleep(0.05)
+            raise AssertionError("the server's worker made no delivery")
+
+        return str(self.cached("delivery", made))
+
     def token(self) -> str:
         number = self.home_officer[1]
         return str(
@@ -219,6 +246,7 @@ def read(
 
 
 UNSCOPED: frozenset[str] = frozenset()
+HOOKS = f"/v1/agencies/{HOME}/webhooks"
 HOME_OFFICER = "/v1/officers/{id}"
 CERTIFICATE = "/v1/certifications/{number}"
 
@@ -415,6 +443,22 @@ SPECS: dict[tuple[str, str], Spec] = {
     ),
     ("GET", "/v1/audit/inclusion"): read(
         lambda w: Call("GET", "/v1/audit/inclusion", params={"index": 0}), UNSCOPED
+    ),
+    ("POST", "/v1/agencies/{code}/webhooks"): Spec(
+        lambda w: Call("POST", HOOKS, json={"url": "http://127.0.0.1:9/h", "events": []})
+    ),
+    ("GET", "/v1/agencies/{code}/webhooks"): read(lambda w: Call("GET", HOOKS)),
+    ("POST", "/v1/agencies/{code}/webhooks/{endpoint_id}/secret"): Spec(
+        lambda w: Call("POST", f"{HOOKS}/{w.endpoint}/secret")
+    ),
+    ("POST", "/v1/agencies/{code}/webhooks/{endpoint_id}/disable"): Spec(
+        lambda w: Call("POST", f"{HOOKS}/{w.new_endpoint()}/disable", json={"reason": "moved"})
+    ),
+    ("GET", "/v1/agencies/{code}/webhooks/{endpoint_id}/deliveries"): read(
+        lambda w: Call("GET", f"{HOOKS}/{w.endpoint}/deliveries")
+    ),
+    ("POST", "/v1/agencies/{code}/webhooks/{endpoint_id}/deliveries/{msg_id}/replay"): read(
+        lambda w: Call("POST", f"{HOOKS}/{w.endpoint}/deliveries/{w.delivery()}/replay")
     ),
     ("GET", "/v1/audit/consistency"): read(
         lambda w: Call("GET", "/v1/audit/consistency", params={"first": 1}), UNSCOPED

@@ -1,11 +1,10 @@
-"""Webhooks over the API, against a real `registry serve` (its own worker sending) and a
-real receiver on 127.0.0.1, on SQLite and PostgreSQL: registering (the secret once), who may,
-the SSRF refusals, alerts signed v1 and v1a, rotation, disabling, the delivery history and
-a replay."""
+"""Webhooks over the API, against a real `registry serve` (its own worker sending; webhook
+URLs on loopback allowed, as in every API test server) and a real receiver on 127.0.0.1,
+on SQLite and PostgreSQL: registering (the secret once), who may, the SSRF refusals,
+alerts signed v1 and v1a, rotation, disabling, the delivery history and a replay."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 
@@ -15,38 +14,10 @@ import standardwebhooks
 
 from registry.alerts.signature import public_key_from_jwk, verify_v1a
 from tests.alerts.receiver import Receiver, receiving
-from tests.api.conftest import (
-    BACK_ENDS,
-    HOME,
-    OTHER,
-    Api,
-    fresh_database,
-    seed,
-    start_server,
-    stop_server,
-)
+from tests.api.conftest import HOME, OTHER, Api
 from tests.api.steps import certified, ok, refused
 
 HOOKS = f"/v1/agencies/{HOME}/webhooks"
-
-
-@pytest.fixture(scope="module", params=BACK_ENDS)
-def api(request, tmp_path_factory) -> Iterator[Api]:
-    """A server that may send to loopback addresses (the receiver's), with its worker."""
-    tmp = tmp_path_factory.mktemp("webhooks")
-    with fresh_database(request.param, tmp) as database:
-        keys = seed(database)
-        os.environ["REGISTRY_WEBHOOKS_ALLOW_LOOPBACK"] = "1"
-        try:
-            base, process = start_server(database, tmp)
-        finally:
-            del os.environ["REGISTRY_WEBHOOKS_ALLOW_LOOPBACK"]
-        server = Api(base, database, keys, process, log=tmp / "server.log")
-        try:
-            yield server
-        finally:
-            server.close()
-            stop_server(process)
 
 
 @pytest.fixture
