@@ -31,26 +31,21 @@ class Deliveries:
     def replay(self, endpoint_id: str, msg_id: str) -> dict[str, Any]:
         """Queue a delivery again (same webhook-id), due now, with a fresh retry schedule."""
         with self.views.transaction() as cursor:
-            found = store.fetch(
-                self.views, cursor,
-                "SELECT seq FROM webhook_deliveries WHERE endpoint_id = ? AND msg_id = ?",
-                (endpoint_id, msg_id),
-            )  # fmt: skip
-            if not found:
-                raise NotFound(f"endpoint {endpoint_id} has no delivery {msg_id}")
             store.execute(
                 self.views, cursor,
                 "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_at = ?, "
-                "done_at = NULL, leased_until = NULL WHERE seq = ?",
-                (self.now(), found[0]["seq"]),
+                "done_at = NULL, leased_until = NULL WHERE endpoint_id = ? AND msg_id = ?",
+                (self.now(), endpoint_id, msg_id),
             )  # fmt: skip
-        [row] = store.query(
+        found = store.query(
             self.views,
             "SELECT seq, msg_id, event_type, state, attempts, next_at, made_at, done_at, body "
-            "FROM webhook_deliveries WHERE seq = ?",
-            (found[0]["seq"],),
+            "FROM webhook_deliveries WHERE endpoint_id = ? AND msg_id = ?",
+            (endpoint_id, msg_id),
         )
-        return self._with_attempts(row)
+        if not found:
+            raise NotFound(f"endpoint {endpoint_id} has no delivery {msg_id}")
+        return self._with_attempts(found[0])
 
     def backlog(self) -> dict[str, float | int]:
         """How many deliveries are pending, and the age in seconds of the oldest."""

@@ -30,6 +30,7 @@ from registry.alerts.addresses import guarded_client
 from registry.alerts.endpoints import Endpoints
 from registry.alerts.outbox import fill
 from registry.alerts.signature import headers
+from registry.alerts.store import OUTBOX
 from registry.domain.errors import RegistryError
 from registry.domain.values import Actor, ActorRole
 from registry.projections import store
@@ -142,6 +143,10 @@ class Worker:
             return []
         lock = " FOR UPDATE OF d SKIP LOCKED" if self.views.dialect == "postgres" else ""
         with self.views.transaction() as cursor:
+            if not lock:
+                # SQLite: be the writer before reading (a read that then writes could not
+                # wait for another writer), as the projections do.
+                self.views.lock(cursor, OUTBOX)
             rows = store.fetch(self.views, cursor, DUE + lock, (now, now, self.batch))
             for row in rows:
                 store.execute(
@@ -187,15 +192,12 @@ class Worker:
 
     def _record(self, row: dict[str, Any], outcome: Outcome) -> None:
         with self.views.transaction() as cursor:
-            done = store.fetch(
-                self.views, cursor,
-                "SELECT COUNT(*) AS n FROM webhook_attempts WHERE delivery_seq = ?", (row["seq"],),
-            )[0]["n"]  # fmt: skip
             store.execute(
                 self.views, cursor,
-                "INSERT INTO webhook_attempts VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (row["seq"], done + 1, self.now(), round(outcome.seconds * 1000, 1),
-                 outcome.status, outcome.error, outcome.answer),
+                "INSERT INTO webhook_attempts SELECT ?, COALESCE(MAX(attempt), 0) + 1, ?, ?, ?, "
+                "?, ? FROM webhook_attempts WHERE delivery_seq = ?",
+                (row["seq"], self.now(), round(outcome.seconds * 1000, 1), outcome.status,
+                 outcome.error, outcome.answer, row["seq"]),
             )  # fmt: skip
 
     def _retry(self, row: dict[str, Any], outcome: Outcome) -> None:

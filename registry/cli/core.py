@@ -26,6 +26,7 @@ from registry.config import Settings
 from registry.domain.commands import EARLIEST, LATEST, Command
 from registry.domain.errors import InvalidInput, RegistryError
 from registry.domain.values import Actor, ActorRole
+from registry.schema import schema_lock
 from registry.storage import DATABASE_ERRORS, describe, persistence_env
 
 #: Exit codes: a rule, a missing record or a conflict refused the command.
@@ -113,7 +114,10 @@ def open_registry(database: str | None) -> Registry:
     settings = Settings.from_env(database=database)
     url = settings.database
     try:
-        return Registry(settings, **TIME)
+        # Under the schema lock: two commands started at once on a new database would
+        # otherwise both make the log's tables and functions, and one would fail.
+        with schema_lock(url):
+            return Registry(settings, **TIME)
     except InvalidInput as e:
         raise InvalidInput(scrub(e.message, url)) from None
     except (*DATABASE_ERRORS, OSError, ValueError) as e:

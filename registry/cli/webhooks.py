@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from registry.alerts.endpoints import Endpoints
-from registry.alerts.worker import Worker
+from registry.alerts.worker import LEASE, Worker
 from registry.cli.core import session
 from registry.cli.views import projection_runner
 from registry.signing.service import Signing
@@ -26,6 +26,13 @@ def run(
         typer.Option("--poll", metavar="SECONDS", min=0.05, max=60,
                      help="Seconds between looks at the outbox."),
     ] = 0.2,
+    lease: Annotated[
+        float,
+        typer.Option("--lease", metavar="SECONDS", min=1, max=3600,
+                     help="Seconds a claimed delivery is kept from other senders; after a "
+                     "sender dies, its delivery is sent again once this has passed. Keep it "
+                     "above the 15 s an attempt may take (lower only in tests)."),
+    ] = LEASE,
 ) -> None:  # fmt: skip
     """Fill the outbox from the change feed and send what is due until interrupted (Ctrl-C
     or SIGTERM stop it after the delivery in hand). It brings the read models and the tree up
@@ -35,7 +42,7 @@ def run(
     endpoints = Endpoints(registry, signing.runner.views)
     worker = Worker(
         endpoints, lambda data: signing.signer("webhook").sign(data), registry.settings.issuer,
-        catch_up=signing.runner.catch_up,
+        catch_up=signing.runner.catch_up, lease=lease,
     )  # fmt: skip
 
     def stop(signum: int, frame: Any) -> None:
