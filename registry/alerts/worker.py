@@ -28,9 +28,10 @@ import httpx
 
 from registry.alerts.addresses import guarded_client
 from registry.alerts.endpoints import Endpoints
-from registry.alerts.outbox import fill
+from registry.alerts.outbox import fill, fill_watch_endings
 from registry.alerts.signature import headers
 from registry.alerts.store import OUTBOX
+from registry.alerts.watches import Watches
 from registry.domain.errors import RegistryError
 from registry.domain.values import Actor, ActorRole
 from registry.projections import store
@@ -85,6 +86,7 @@ class Worker:
         jitter: Callable[[], float] = random.random,
         batch: int = 20,
         catch_up: Callable[[], object] | None = None,
+        watches: Watches | None = None,
     ) -> None:
         self.endpoints = endpoints
         self.views: Views = endpoints.views
@@ -99,13 +101,18 @@ class Worker:
         #: Brings the read models and the tree up to the log before each look (a runner's
         #: `catch_up`), so an alert need not wait for their own runner's next poll.
         self.catch_up = catch_up
+        self.watches = watches
+        self._ended_watches: set[str] = set()
         self._stop = threading.Event()
 
     def run_once(self) -> int:
         """Fill the outbox, then send every delivery due now; return how many were tried."""
         if self.catch_up is not None:
             self.catch_up()
-        fill(self.views, self.endpoints, self.issuer, self.now)
+        fill(self.views, self.endpoints, self.issuer, self.now, self.watches)
+        if self.watches is not None:
+            fill_watch_endings(self.views, self.endpoints, self.watches, self.issuer, self.now,
+                               self._ended_watches)  # fmt: skip
         tried = 0
         while claimed := self._claim():
             for row in claimed:

@@ -45,6 +45,7 @@ ROUTERS = [
     audit.router,
     admin.router,
     webhooks.router,
+    webhooks.watch_router,
 ]
 
 

@@ -19,6 +19,7 @@ from fastapi import Request
 from registry.access import ApiKeys
 from registry.alerts.deliveries import Deliveries
 from registry.alerts.endpoints import Endpoints
+from registry.alerts.watches import Watches
 from registry.alerts.worker import Worker
 from registry.application import Registry
 from registry.config import Settings
@@ -69,6 +70,7 @@ class Services:
         self.keys = ApiKeys(self.registry)
         self.endpoints = Endpoints(self.registry, self.runner.views)
         self.deliveries = Deliveries(self.runner.views)
+        self.watches = Watches(self.registry)
         self.background = background
         self._thread: threading.Thread | None = None
         self._worker: Worker | None = None
@@ -86,7 +88,7 @@ class Services:
             self._thread = self.runner.start(poll=1.0)
             self._worker = Worker(
                 self.endpoints, self._sign_alert, self.settings.issuer,
-                catch_up=self.runner.catch_up,
+                catch_up=self.runner.catch_up, watches=self.watches,
             )  # fmt: skip
             self._worker.start()
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from registry.alerts.endpoints import Endpoints
+from registry.alerts.watches import Watches
 from registry.alerts.worker import LEASE, Worker
 from registry.cli.core import session
 from registry.cli.views import projection_runner
@@ -42,7 +43,7 @@ def run(
     endpoints = Endpoints(registry, signing.runner.views)
     worker = Worker(
         endpoints, lambda data: signing.signer("webhook").sign(data), registry.settings.issuer,
-        catch_up=signing.runner.catch_up, lease=lease,
+        catch_up=signing.runner.catch_up, lease=lease, watches=Watches(registry),
     )  # fmt: skip
 
     def stop(signum: int, frame: Any) -> None:

@@ -38,6 +38,8 @@ class Policy:
     token_max_days: int = 30
     #: Seconds a signed status list may be relied on after it was signed (its `ttl`).
     status_list_ttl_seconds: int = 86_400
+    #: Days at most a hiring agency may watch a candidate it does not employ.
+    candidate_watch_days: int = 180
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> Policy:
@@ -61,6 +63,7 @@ class Policy:
             "separation_report_days",
             "token_max_days",
             "status_list_ttl_seconds",
+            "candidate_watch_days",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:

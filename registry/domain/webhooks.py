@@ -31,8 +31,10 @@ EVENT_TYPES = {
     "post_status": "officer.post_status_changed",
     "corrected": "record.corrected",
 }
+#: Sent when a candidate's watch ends (by itself, or ended by the agency).
+WATCH_ENDING = "watch.ending"
 #: What a subscriber names, each the event type it receives.
-SUBSCRIBABLE = frozenset(EVENT_TYPES.values())
+SUBSCRIBABLE = frozenset([*EVENT_TYPES.values(), WATCH_ENDING])
 
 
 def check_events(events: list[str] | None) -> list[str]:
@@ -114,3 +116,59 @@ class Webhook(RegistryAggregate):
                 rules.WEBHOOK_DISABLED,
                 f"endpoint {self.endpoint_id} was disabled on {self.disabled_on}",
             )
+
+
+class Watch(RegistryAggregate):
+    """A hiring agency watching a candidate it does not employ, for at most the policy's
+    `candidate_watch_days`. Given both the certificate number and the POST number, which
+    together stand for the candidate's consent (the candidate handed them over)."""
+
+    class Created(RegistryAggregate.Created):
+        watch_id: str
+        agency_code: str
+        officer_id: str
+        certificate_number: str
+        ends_on: date
+        effective_on: date
+        actor: Actor
+
+    @staticmethod
+    def create_id(watch_id: str) -> UUID:
+        return natural_id("watch", watch_id)
+
+    @event(Created)
+    def __init__(
+        self,
+        watch_id: str,
+        agency_code: str,
+        officer_id: str,
+        certificate_number: str,
+        ends_on: date,
+        effective_on: date,
+        actor: Actor,
+    ) -> None:
+        self.watch_id = watch_id
+        self.agency_code = agency_code
+        self.officer_id = officer_id
+        self.certificate_number = certificate_number
+        self.started_on = effective_on
+        self.ends_on = ends_on
+        self.ended_on: date | None = None
+        self.ended_reason = ""
+
+    def active_on(self, day: date) -> bool:
+        """Whether the watch holds on `day`: begun, not past its last day, not ended."""
+        ended = self.ended_on is not None and self.ended_on <= day
+        return self.started_on <= day <= self.ends_on and not ended
+
+    def end(self, *, reason: str, effective_on: date, actor: Actor) -> None:
+        if self.ended_on is not None or effective_on > self.ends_on:
+            raise RuleViolation(rules.WATCH_ENDED, f"watch {self.watch_id} has ended")
+        if not reason.strip():
+            raise RuleViolation(rules.REASON, "ending a watch needs a reason")
+        self._ended(reason=reason.strip(), effective_on=effective_on, actor=actor)
+
+    @event("Ended")
+    def _ended(self, reason: str, effective_on: date, actor: Actor) -> None:
+        self.ended_on = effective_on
+        self.ended_reason = reason

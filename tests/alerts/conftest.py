@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from registry.alerts.endpoints import Endpoints
+from registry.alerts.watches import Watches
 from registry.alerts.worker import Worker
 from registry.application import Registry
 from registry.config import Settings
@@ -28,6 +30,16 @@ class Clock:
         return self.at
 
 
+class Day:
+    """The registry's today, moved by the test."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+
+    def __call__(self) -> date:
+        return self.today
+
+
 @dataclass
 class Alerting:
     app: Registry
@@ -35,12 +47,14 @@ class Alerting:
     endpoints: Endpoints
     signing: Signing
     clock: Clock
+    day: Day
+    watches: Watches
 
     def worker(self, **kwargs: object) -> Worker:
         signer = self.signing.signer("webhook")
         return Worker(
             self.endpoints, signer.sign, self.app.settings.issuer, now=self.clock,
-            jitter=lambda: 0.0, **kwargs,  # type: ignore[arg-type]
+            jitter=lambda: 0.0, watches=self.watches, **kwargs,  # type: ignore[arg-type]
         )  # fmt: skip
 
     def settle(self) -> None:
@@ -53,12 +67,13 @@ def alerting(database_url: str, tmp_path: Path) -> Iterator[Alerting]:
     settings = Settings(
         database=database_url, key_dir=str(tmp_path / "keys"), webhooks_allow_loopback=True
     )
-    app = Registry(settings, clock=lambda: TODAY)
+    day = Day(TODAY)
+    app = Registry(settings, clock=day)
     try:
         register_agencies_and_academies(app)
         runner = Runner(app)
         clock = Clock()
         yield Alerting(app, runner, Endpoints(app, runner.views, now=clock), Signing(app, runner),
-                       clock)  # fmt: skip
+                       clock, day, Watches(app))  # fmt: skip
     finally:
         app.close()

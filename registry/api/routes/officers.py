@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from registry.access import Caller
@@ -123,6 +123,10 @@ class OfficerRecord(BaseModel):
     on: date
     as_recorded_at: datetime | None
     certificates: list[CertificateOnDate]
+    watched_by: list[str] = Field(
+        default_factory=list,
+        description="Agencies watching the officer as a candidate today (not its employer).",
+    )
 
 
 class HistoryItem(BaseModel):
@@ -265,7 +269,10 @@ def get_officer(
     moment = cutoff(services, as_recorded_on)
     status = registry.status(str(officer.id), on=on or as_recorded_on, as_recorded_at=moment)
     response.headers["ETag"] = etag(status.version)
-    return record_of(status, moment)
+    record = record_of(status, moment)
+    if moment is None:
+        record.watched_by = [w.agency_code for w in services.watches.watching(record.id)]
+    return record
 
 
 @router.get("/officers/{id}/history", response_model=HistoryPage)

@@ -154,3 +154,81 @@ def replay(
             rules.WEBHOOK_DISABLED, f"endpoint {endpoint_id} is disabled: it is sent nothing"
         )
     return Delivery(**services.deliveries.replay(endpoint_id, msg_id))
+
+
+# ------------------------------------------------------------------ candidates' watches
+
+watch_router = APIRouter(prefix="/v1/agencies/{code}/watches", tags=["webhooks"])
+
+
+class Watch(BaseModel):
+    """A candidate an agency watches (it watches its own officers without asking)."""
+
+    id: str
+    agency_code: str
+    officer_id: str
+    certificate_number: str
+    started_on: date
+    ends_on: date
+    ended_on: date | None
+    ended_reason: str
+    active: bool
+
+
+class StartWatch(BaseModel):
+    model_config = {"extra": "forbid"}
+    certificate_number: str = Field(min_length=1, max_length=64)
+    post_number: str = Field(
+        min_length=1, max_length=64,
+        description="With the certificate number, what the candidate handed over: both "
+        "together stand for the candidate's consent.",
+    )  # fmt: skip
+
+
+class EndWatch(BaseModel):
+    model_config = {"extra": "forbid"}
+    reason: str = Field(default="ended by the agency", min_length=1, max_length=500)
+
+
+class WatchPage(BaseModel):
+    items: list[Watch]
+    total: int
+
+
+@watch_router.post("", status_code=201, response_model=Watch)
+def start_watch(code: Code, body: StartWatch, services: Svc, caller: Subscriber) -> Watch:
+    """Watch a candidate for the policy's days at most (180 in Utah)."""
+    in_agency(caller, code.upper())
+    found = services.watches.start(code, body.certificate_number, body.post_number, caller.actor)
+    return Watch(**asdict(found))
+
+
+@watch_router.get("", response_model=WatchPage)
+def watches(
+    code: Code,
+    services: Svc,
+    caller: Subscriber,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**6)] = 0,
+) -> WatchPage:
+    """The agency's watches of candidates, ended ones included, oldest first."""
+    in_agency(caller, code.upper())
+    found = services.watches.of(code.upper())
+    return WatchPage(items=[Watch(**asdict(w)) for w in found[offset : offset + limit]],
+                     total=len(found))  # fmt: skip
+
+
+@watch_router.delete("/{watch_id}", response_model=Watch)
+def end_watch(
+    code: Code,
+    watch_id: Annotated[str, Path(min_length=4, max_length=64, pattern=r"^wt_[0-9a-f]+$")],
+    services: Svc,
+    caller: Subscriber,
+    body: EndWatch | None = None,
+) -> Watch:
+    """End a watch now (its endpoints get a `watch.ending` alert)."""
+    in_agency(caller, code.upper())
+    if services.watches.get(watch_id).agency_code != code.upper():
+        raise NotFound(f"agency {code.upper()} has no watch {watch_id}")
+    reason = (body or EndWatch()).reason
+    return Watch(**asdict(services.watches.end(watch_id, reason, caller.actor)))
