@@ -19,7 +19,6 @@ from tests.alerts.receiver import Receiver, receiving
 from tests.api.conftest import REGISTRY
 from tests.factories import AGENCY_CODE, STATE, certified_officer
 
-
 SUSPENDED = ["certificate.suspended"]
 
 

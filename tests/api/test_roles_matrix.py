@@ -207,6 +207,17 @@ class World:
 
         return str(self.cached("delivery", made))
 
+    def candidate(self) -> dict[str, str]:
+        """A SOUTHPD officer's certificate and POST numbers, as a candidate hands them over
+        to NORTHPD, which is hiring."""
+        post = self.unique("CAND-")
+        officer = enrol(self.api, post, OTHER)
+        train(self.api, officer)
+        return {"certificate_number": certify(self.api, officer, days=50), "post_number": post}
+
+    def new_watch(self) -> str:
+        return str(ok(self.state.post(WATCHES, json=self.candidate()))["id"])
+
     def token(self) -> str:
         number = self.home_officer[1]
         return str(
@@ -247,6 +258,7 @@ def read(
 
 UNSCOPED: frozenset[str] = frozenset()
 HOOKS = f"/v1/agencies/{HOME}/webhooks"
+WATCHES = f"/v1/agencies/{HOME}/watches"
 HOME_OFFICER = "/v1/officers/{id}"
 CERTIFICATE = "/v1/certifications/{number}"
 
@@ -459,6 +471,13 @@ SPECS: dict[tuple[str, str], Spec] = {
     ),
     ("POST", "/v1/agencies/{code}/webhooks/{endpoint_id}/deliveries/{msg_id}/replay"): read(
         lambda w: Call("POST", f"{HOOKS}/{w.endpoint}/deliveries/{w.delivery()}/replay")
+    ),
+    ("POST", "/v1/agencies/{code}/watches"): Spec(
+        lambda w: Call("POST", WATCHES, json=w.candidate())
+    ),
+    ("GET", "/v1/agencies/{code}/watches"): read(lambda w: Call("GET", WATCHES)),
+    ("DELETE", "/v1/agencies/{code}/watches/{watch_id}"): Spec(
+        lambda w: Call("DELETE", f"{WATCHES}/{w.new_watch()}")
     ),
     ("GET", "/v1/audit/consistency"): read(
         lambda w: Call("GET", "/v1/audit/consistency", params={"first": 1}), UNSCOPED

@@ -153,3 +153,42 @@ def test_deliveries_are_kept_replayed_with_the_same_id_and_stop_when_disabled(
 def ok_list(response: httpx.Response) -> list:
     assert response.status_code == 200, response.text
     return list(response.json())
+
+
+def test_a_hiring_agency_watches_a_candidate_until_it_ends_the_watch(
+    api: Api, receiver: Receiver
+) -> None:
+    candidate, number = certified(api, "WH-4", OTHER)
+    found = ok(api.client("agency").post(HOOKS, json={"url": receiver.url, "events": [
+        "certificate.suspended", "watch.ending"]}))  # fmt: skip
+    watches = f"/v1/agencies/{HOME}/watches"
+    refused(api.client("agency").post(watches, json={"certificate_number": number,
+                                                     "post_number": "WH-5"}), 404)  # fmt: skip
+    refused(
+        api.client("other_agency").post(
+            f"/v1/agencies/{OTHER}/watches",
+            json={"certificate_number": number, "post_number": "WH-4"},
+        ),
+        422,
+    )  # its own officer
+    made = api.client("agency").post(watches, json={"certificate_number": number,
+                                                    "post_number": "WH-4"})  # fmt: skip
+    assert made.status_code == 201, made.text
+    watch = made.json()
+    record = ok(api.client("state").get(f"/v1/officers/{candidate}"))
+    assert record["watched_by"] == [HOME]
+    listed = ok(api.client("agency").get(watches))
+    assert watch["id"] in [w["id"] for w in listed["items"]]
+
+    suspend(api, number)
+    [got] = [g for g in arrived(receiver, 1) if number.encode() in g.body]
+    standardwebhooks.Webhook(found["secret"]).verify(got.body, got.headers)
+    assert b'"watched_as":"candidate"' in got.body
+
+    refused(api.client("other_agency").delete(f"{watches}/{watch['id']}"), 403)
+    ended = api.client("agency").request("DELETE", f"{watches}/{watch['id']}",
+                                         json={"reason": "position filled"})  # fmt: skip
+    assert ended.status_code == 200 and ended.json()["active"] is False
+    ending = [g for g in arrived(receiver, 2) if b"watch.ending" in g.body]
+    assert ending and b"position filled" in ending[0].body
+    assert ok(api.client("state").get(f"/v1/officers/{candidate}"))["watched_by"] == []
