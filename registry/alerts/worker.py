@@ -36,6 +36,7 @@ from registry.domain.errors import RegistryError
 from registry.domain.values import Actor, ActorRole
 from registry.projections import store
 from registry.projections.store import Views
+from registry.signing.keys import Signer
 from registry.storage import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,23 @@ DUE = """
     ORDER BY d.seq LIMIT ?"""
 
 
+class _Batch:
+    """What the deliveries of one claim share, read once: the endpoints, their secrets,
+    and the key that signs now."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.hooks = {hook.endpoint_id: hook for hook in worker.endpoints.all()}
+        key = worker.signing_key() if worker.signing_key is not None else None
+        self.sign = key.sign if key is not None else None
+        self._endpoints = worker.endpoints
+        self._secrets: dict[str, list[str]] = {}
+
+    def secrets(self, endpoint_id: str) -> list[str]:
+        if endpoint_id not in self._secrets:
+            self._secrets[endpoint_id] = self._endpoints.signing_secrets(endpoint_id)
+        return self._secrets[endpoint_id]
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: int | None
@@ -77,7 +95,7 @@ class Worker:
     def __init__(
         self,
         endpoints: Endpoints,
-        signer: Callable[[bytes], bytes] | None,
+        signing_key: Callable[[], Signer] | None,
         issuer: str,
         *,
         client: httpx.Client | None = None,
@@ -90,7 +108,8 @@ class Worker:
     ) -> None:
         self.endpoints = endpoints
         self.views: Views = endpoints.views
-        self.signer = signer
+        #: The webhook key that signs now (v1a), asked once per claimed batch.
+        self.signing_key = signing_key
         self.issuer = issuer
         allow = endpoints.app.settings.webhooks_allow_loopback
         self.client = client or guarded_client(allow_loopback=allow, timeout=TIMEOUT)
@@ -115,8 +134,9 @@ class Worker:
                                self._ended_watches)  # fmt: skip
         tried = 0
         while claimed := self._claim():
+            batch = _Batch(self)
             for row in claimed:
-                self._send(row)
+                self._send(row, batch)
             tried += len(claimed)
         return tried
 
@@ -165,26 +185,31 @@ class Worker:
 
     # ------------------------------------------------------------------- send
 
-    def _send(self, row: dict[str, Any]) -> None:
-        hook = self.endpoints.get(row["endpoint_id"])
-        if not hook.enabled:
-            self._finish(row["seq"], "cancelled", tried=False)
+    def _send(self, row: dict[str, Any], batch: _Batch) -> None:
+        hook = batch.hooks.get(row["endpoint_id"])
+        if hook is None or not hook.enabled:
+            self._conclude(row, None, "cancelled")
             return
         body = row["body"].encode()
         sent = headers(
-            row["msg_id"], int(self.now()), body,
-            secrets=self.endpoints.signing_secrets(hook.endpoint_id), signer=self.signer,
+            row["msg_id"], int(self.now()), body, secrets=batch.secrets(hook.endpoint_id),
+            signer=batch.sign,
         )  # fmt: skip
         outcome = self._post(hook.url, body, sent)
-        self._record(row, outcome)
         if outcome.status == 410:
-            self._finish(row["seq"], "failed")
+            self._conclude(row, outcome, "failed")
             self.endpoints.disable(hook.endpoint_id, "the receiver answered 410 Gone", WORKER)
             self._cancel_pending(hook.endpoint_id)
+            batch.hooks.pop(hook.endpoint_id)
         elif outcome.status is not None and 200 <= outcome.status < 300:
-            self._finish(row["seq"], "delivered")
+            self._conclude(row, outcome, "delivered")
+        elif row["attempts"] + 1 >= len(SCHEDULE):
+            self._conclude(row, outcome, "failed")
         else:
-            self._retry(row, outcome)
+            delay = SCHEDULE[row["attempts"] + 1] * (1 + 0.1 * self.jitter())
+            if outcome.retry_after is not None:
+                delay = max(delay, min(outcome.retry_after, SCHEDULE[-1]))
+            self._conclude(row, outcome, None, next_at=self.now() + delay)
 
     def _post(self, url: str, body: bytes, sent: dict[str, str]) -> Outcome:
         started = time.monotonic()
@@ -197,40 +222,37 @@ class Worker:
         wait = retry_after(answer.headers.get("retry-after"), self.now())
         return Outcome(answer.status_code, "", text, wait, time.monotonic() - started)
 
-    def _record(self, row: dict[str, Any], outcome: Outcome) -> None:
+    def _conclude(
+        self, row: dict[str, Any], outcome: Outcome | None, state: str | None,
+        next_at: float | None = None,
+    ) -> None:  # fmt: skip
+        """Keep the attempt (if one was made) and what follows it, in one transaction: the
+        delivery's final `state`, or its next try at `next_at`."""
+        now, seq = self.now(), row["seq"]
         with self.views.transaction() as cursor:
-            store.execute(
-                self.views, cursor,
-                "INSERT INTO webhook_attempts SELECT ?, COALESCE(MAX(attempt), 0) + 1, ?, ?, ?, "
-                "?, ? FROM webhook_attempts WHERE delivery_seq = ?",
-                (row["seq"], self.now(), round(outcome.seconds * 1000, 1), outcome.status,
-                 outcome.error, outcome.answer, row["seq"]),
-            )  # fmt: skip
-
-    def _retry(self, row: dict[str, Any], outcome: Outcome) -> None:
-        attempts = row["attempts"] + 1
-        if attempts >= len(SCHEDULE):
-            self._finish(row["seq"], "failed")
-            return
-        delay = SCHEDULE[attempts] * (1 + 0.1 * self.jitter())
-        if outcome.retry_after is not None:
-            delay = max(delay, min(outcome.retry_after, SCHEDULE[-1]))
-        with self.views.transaction() as cursor:
-            store.execute(
-                self.views, cursor,
-                "UPDATE webhook_deliveries SET attempts = ?, next_at = ?, leased_until = NULL "
-                "WHERE seq = ?",
-                (attempts, self.now() + delay, row["seq"]),
-            )  # fmt: skip
-
-    def _finish(self, seq: int, state: str, *, tried: bool = True) -> None:
-        with self.views.transaction() as cursor:
-            store.execute(
-                self.views, cursor,
-                "UPDATE webhook_deliveries SET state = ?, done_at = ?, leased_until = NULL, "
-                "attempts = attempts + ? WHERE seq = ?",
-                (state, self.now(), int(tried), seq),
-            )  # fmt: skip
+            if outcome is not None:
+                store.execute(
+                    self.views, cursor,
+                    "INSERT INTO webhook_attempts SELECT ?, COALESCE(MAX(attempt), 0) + 1, ?, ?, "
+                    "?, ?, ? FROM webhook_attempts WHERE delivery_seq = ?",
+                    (seq, now, round(outcome.seconds * 1000, 1), outcome.status, outcome.error,
+                     outcome.answer, seq),
+                )  # fmt: skip
+            tried = int(outcome is not None)
+            if state is None:
+                store.execute(
+                    self.views, cursor,
+                    "UPDATE webhook_deliveries SET attempts = attempts + 1, next_at = ?, "
+                    "leased_until = NULL WHERE seq = ?",
+                    (next_at, seq),
+                )  # fmt: skip
+            else:
+                store.execute(
+                    self.views, cursor,
+                    "UPDATE webhook_deliveries SET state = ?, done_at = ?, leased_until = NULL, "
+                    "attempts = attempts + ? WHERE seq = ?",
+                    (state, now, tried, seq),
+                )  # fmt: skip
 
     def _cancel_pending(self, endpoint_id: str) -> None:
         with self.views.transaction() as cursor:

@@ -87,7 +87,7 @@ class Services:
         if self.background:
             self._thread = self.runner.start(poll=1.0)
             self._worker = Worker(
-                self.endpoints, self._sign_alert, self.settings.issuer,
+                self.endpoints, lambda: self.signing.signer("webhook"), self.settings.issuer,
                 catch_up=self.runner.catch_up, watches=self.watches,
             )  # fmt: skip
             self._worker.start()
@@ -99,9 +99,6 @@ class Services:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.registry.close()
-
-    def _sign_alert(self, data: bytes) -> bytes:
-        return self.signing.signer("webhook").sign(data)
 
     def caught_up(self, position: int) -> None:
         """Return once the read models show everything up to `position`.

@@ -42,7 +42,7 @@ def run(
     signing = Signing(registry, projection_runner(registry))
     endpoints = Endpoints(registry, signing.runner.views)
     worker = Worker(
-        endpoints, lambda data: signing.signer("webhook").sign(data), registry.settings.issuer,
+        endpoints, lambda: signing.signer("webhook"), registry.settings.issuer,
         catch_up=signing.runner.catch_up, lease=lease, watches=Watches(registry),
     )  # fmt: skip
 

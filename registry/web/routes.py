@@ -35,6 +35,7 @@ from registry.web import (
     signing_console,
     staff,
     state_console,
+    webhooks_console,
 )
 from registry.web.pages import render
 from registry.web.words import TIERS, status_words
@@ -226,4 +227,5 @@ ROUTERS = [
     imports_console.router,
     admin_console.router,
     signing_console.router,
+    webhooks_console.router,
 ]

@@ -51,9 +51,9 @@ class Alerting:
     watches: Watches
 
     def worker(self, **kwargs: object) -> Worker:
-        signer = self.signing.signer("webhook")
         return Worker(
-            self.endpoints, signer.sign, self.app.settings.issuer, now=self.clock,
+            self.endpoints, lambda: self.signing.signer("webhook"), self.app.settings.issuer,
+            now=self.clock,
             jitter=lambda: 0.0, watches=self.watches, **kwargs,  # type: ignore[arg-type]
         )  # fmt: skip
 

@@ -51,6 +51,7 @@ def test_a_suspension_arrives_signed_v1_and_v1a(alerting: Alerting) -> None:
         alerting.settle()
         assert worker.run_once() == 0  # the issue was recorded before the endpoint: not sent
         _suspend(alerting, number)
+        suspended_at = alerting.app.position()
         assert worker.run_once() == 1
     [got] = receiver.got
     payload = verified(secret, got, alerting.clock())
@@ -59,7 +60,7 @@ def test_a_suspension_arrives_signed_v1_and_v1a(alerting: Alerting) -> None:
     assert data["certificate_number"] == number and data["agency_code"] == AGENCY_CODE
     assert data["effective_on"] == "2026-11-20"
     position = data["log_position"]
-    assert position == alerting.app.position()
+    assert position == suspended_at
     assert data["inclusion_proof_url"].endswith(f"/v1/audit/inclusion?position={position}")
     assert len(got.body) < 4096
     [jwk] = alerting.signing.jwks("webhook")["keys"]
