@@ -27,7 +27,11 @@ token_app = typer.Typer(help="Verification tokens: issue one, verify one.")
 status_list_app = typer.Typer(help="The signed status list of every certificate.")
 
 Purpose = Annotated[
-    str, typer.Option("--purpose", help="token (verification tokens) or checkpoint (audit log).")
+    str,
+    typer.Option(
+        "--purpose",
+        help="token (verification tokens), checkpoint (audit log) or webhook (alerts, v1a).",
+    ),
 ]
 
 

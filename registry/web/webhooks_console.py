@@ -27,6 +27,7 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from registry.alerts.addresses import check_url
 from registry.alerts.endpoints import OLD_SECRET_LIFETIME, EndpointInfo
 from registry.api.routes.agencies import Code
 from registry.api.services import Services, services_of
@@ -177,6 +178,11 @@ def register(
             check_events(events)
         except InvalidInput as e:
             errors["events"] = _said(e)
+    if errors and "url" not in errors:  # the URL's refusal too, not one after the other
+        try:
+            check_url(url, allow_loopback=services.registry.settings.webhooks_allow_loopback)
+        except InvalidInput as e:
+            errors["url"] = _said(e)
     if not errors:
         try:
             found, secret = services.endpoints.register(agency["code"], url, events, caller.actor)

@@ -20,7 +20,9 @@ router = APIRouter(prefix="/v1")
 
 Svc = Annotated[Services, Depends(services_of)]
 State = callers(ApiRole.STATE)
-Purpose = Annotated[Literal["token", "checkpoint"], Path(description="What the keys sign.")]
+Purpose = Annotated[
+    Literal["token", "checkpoint", "webhook"], Path(description="What the keys sign.")
+]
 #: Largest CSV accepted by one import request, in bytes.
 MAX_IMPORT = 16 * 1024 * 1024
 
