@@ -32,12 +32,10 @@ from registry.alerts.outbox import fill, fill_watch_endings
 from registry.alerts.signature import headers
 from registry.alerts.store import OUTBOX
 from registry.alerts.watches import Watches
-from registry.domain.errors import RegistryError
 from registry.domain.values import Actor, ActorRole
 from registry.projections import store
 from registry.projections.store import Views
 from registry.signing.keys import Signer
-from registry.storage import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +144,7 @@ class Worker:
         while not self._stop.is_set():
             try:
                 self.run_once()
-            except (*DATABASE_ERRORS, RegistryError):
+            except Exception:  # a sender that stops would leave every alert unsent
                 log.exception("webhook deliveries could not be sent; trying again")
                 self._stop.wait(1.0)
             self._stop.wait(poll)
