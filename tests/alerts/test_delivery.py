@@ -191,3 +191,22 @@ def test_an_alert_waits_until_the_tree_holds_its_event(alerting: Alerting) -> No
         worker.catch_up = runner.catch_up  # as the server's worker does
         assert worker.run_once() == 1
     assert len(receiver.got) == 1
+
+
+def test_an_expiry_is_sent_once_the_log_reaches_a_later_day(alerting: Alerting) -> None:
+    """Expiry is not an event: the feed notes it when the first event of a later day is
+    recorded (a function of the log alone), and the alert follows it."""
+    number = certified_officer(alerting.app).certificate_number  # expires 2027-09-15
+    with receiving() as receiver:
+        alerting.endpoints.register(AGENCY_CODE, receiver.url, ["certificate.expired"], STATE)
+        worker = alerting.worker()
+        alerting.day.today = date(2027, 9, 20)
+        certified_officer(alerting.app, "UT-1002")  # anything recorded on a later day
+        alerting.settle()
+        assert worker.run_once() == 1
+        assert worker.run_once() == 0
+    [got] = receiver.got
+    data = json.loads(got.body)["data"]
+    assert json.loads(got.body)["type"] == "certificate.expired"
+    assert (data["certificate_number"], data["effective_on"]) == (number, "2027-09-15")
+    assert data["log_position"] is None and data["inclusion_proof_url"] is None
