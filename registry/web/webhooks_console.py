@@ -190,7 +190,8 @@ def register(
             errors["url"] = _said(e)
         else:
             return _secret_page(request, services, agency, found, secret, made=True)
-    return _list_page(request, services, agency, 422, typed, errors)
+    in_order = {name: errors[name] for name in ("url", "events") if name in errors}
+    return _list_page(request, services, agency, 422, typed, in_order)
 
 
 def _secret_page(
