@@ -38,6 +38,8 @@ PAGES = [
     ("/changes", "Changes"),
     ("/coverage", "Coverage"),
     ("/forecast", "Forecast"),
+    ("/webhooks", "Webhooks"),
+    ("/watches", "Watches"),
 ]
 
 

@@ -35,6 +35,7 @@ from registry.web import (
     signing_console,
     staff,
     state_console,
+    watches_console,
     webhooks_console,
 )
 from registry.web.pages import render
@@ -228,4 +229,5 @@ ROUTERS = [
     admin_console.router,
     signing_console.router,
     webhooks_console.router,
+    watches_console.router,
 ]
