@@ -15,13 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from registry.alerts import store
 from registry.alerts.addresses import check_url
 from registry.alerts.signature import new_secret
 from registry.application import Registry
-from registry.domain.errors import NotFound
+from registry.domain.errors import IdempotencyConflict, NotFound
 from registry.domain.values import Actor
 from registry.domain.webhooks import Webhook, check_events
 from registry.projections.store import Views, execute, query
@@ -63,21 +64,43 @@ class Endpoints:
         self._made = CreatedIds(app.recorder, get_topic(Webhook.Created))
 
     def register(
-        self, agency_code: str, url: str, events: list[str] | None, actor: Actor
-    ) -> tuple[EndpointInfo, str]:
-        """A new endpoint of an existing agency, and its secret (shown this once)."""
+        self, agency_code: str, url: str, events: list[str] | None, actor: Actor,
+        *, key: str | None = None,
+    ) -> tuple[EndpointInfo, str | None]:  # fmt: skip
+        """A new endpoint of an existing agency, and its secret (shown this once).
+
+        With `key` (a form's, an Idempotency-Key), the same registration sent again is
+        recorded once: the endpoint made the first time, and None for its secret, which
+        was shown then.
+        """
         agency = self.app.agency(agency_code)  # NotFound for an unknown agency
         url = check_url(url, allow_loopback=self.app.settings.webhooks_allow_loopback)
         wanted = check_events(events)
+        if key is None:
+            endpoint_id = "ep_" + secrets.token_hex(8)
+        else:
+            made = hashlib.sha256(f"{agency.code}\n{actor.id}\n{key}".encode()).hexdigest()
+            endpoint_id = "ep_" + made[:16]
+            if (found := self.app.stored(Webhook.create_id(endpoint_id), Webhook)) is not None:
+                if (found.url, found.events) != (url, wanted):
+                    raise IdempotencyConflict(
+                        "this key registered another endpoint: send a new key for a new one"
+                    )
+                return info(found), None
         secret = new_secret()
-        endpoint_id = "ep_" + secrets.token_hex(8)
-        self._keep(endpoint_id, secret)
         with self.app.recording():
             hook = Webhook(
                 endpoint_id=endpoint_id, agency_code=agency.code, url=url, events=wanted,
                 fingerprint=fingerprint(secret), effective_on=self.app.clock(), actor=actor,
             )  # fmt: skip
-        self.app.save(hook)
+        try:
+            self.app.save(hook)
+        except IntegrityError:  # sent twice at once: the other one made it
+            return info(self.get(endpoint_id)), None
+        # Kept once the endpoint is recorded: a secret is never kept for an endpoint that
+        # another request made. (Should this process stop in between, the endpoint signs
+        # with the registry's key alone until its secret is rotated.)
+        self._keep(endpoint_id, secret)
         return info(hook), secret
 
     def rotate(self, endpoint_id: str, actor: Actor) -> tuple[EndpointInfo, str]:

@@ -9,10 +9,11 @@ sooner. The candidate's record lists who watches it.
 
 from __future__ import annotations
 
-import secrets
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from registry.application import Registry
@@ -51,23 +52,33 @@ class Watches:
         except NotFound:
             raise unknown from None
         number = number.strip().upper()
-        if officer.post_number != post_number.strip() or number not in officer.certificates:
+        same_post = officer.post_number.upper() == post_number.strip().upper()
+        if not same_post or number not in officer.certificates:
             raise unknown
         if officer.agency_on(today) == agency.code:
             raise RuleViolation(
                 rules.WATCH_EMPLOYER, f"{agency.code} employs this officer: it is told already"
             )
         officer_id = str(officer.id)
-        if any(w.officer_id == officer_id and w.active for w in self.of(agency.code)):
+        earlier = [w for w in self.of(agency.code) if w.officer_id == officer_id]
+        if any(w.active for w in earlier):
             raise RuleViolation(rules.WATCH_EXISTS, f"{agency.code} watches this candidate already")
+        # The agency's nth watch of this candidate has one id: two starts sent at once (in
+        # any processes) make the same aggregate, and the log takes only one.
+        nth = hashlib.sha256(f"{agency.code}\n{officer_id}\n{len(earlier)}".encode())
         ends_on = today + timedelta(days=self.app.policy.candidate_watch_days)
         with self.app.recording():
             watch = Watch(
-                watch_id="wt_" + secrets.token_hex(8), agency_code=agency.code,
+                watch_id="wt_" + nth.hexdigest()[:16], agency_code=agency.code,
                 officer_id=officer_id, certificate_number=number, ends_on=ends_on,
                 effective_on=today, actor=actor,
             )  # fmt: skip
-        self.app.save(watch)
+        try:
+            self.app.save(watch)
+        except IntegrityError:
+            raise RuleViolation(
+                rules.WATCH_EXISTS, f"{agency.code} watches this candidate already"
+            ) from None
         return self._info(watch)
 
     def end(self, watch_id: str, reason: str, actor: Actor) -> WatchInfo:

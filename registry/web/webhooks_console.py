@@ -19,13 +19,14 @@ in a log line. A refusal is shown beside its field, with what was typed kept.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from registry.alerts.addresses import check_url
 from registry.alerts.endpoints import OLD_SECRET_LIFETIME, EndpointInfo
@@ -84,6 +85,8 @@ NOTICES = {
     "disabled": "The endpoint is disabled: the registry sends it nothing more.",
     "replayed": "The delivery is queued again, with the same webhook-id: the registry sends "
     "it as soon as its sender comes to it.",
+    "registered": "This form was sent before: the endpoint was registered then, once, and its "
+    "secret shown then. Rotate the secret if it was not copied.",
 }
 AT_ONCE = "Someone changed this endpoint at the same moment. Check it below, then try again."
 
@@ -152,18 +155,23 @@ def _list_page(
     return _page(request, "console_webhooks.html", agency, status,
                  title=f"Webhooks: {agency['name']}",
                  endpoints=services.endpoints.of(agency["code"]), typed=typed,
-                 errors=errors or {}, form_token=session_form_token(request))  # fmt: skip
+                 errors=errors or {}, form_token=session_form_token(request),
+                 key=typed.get("key") or secrets.token_urlsafe(18))  # fmt: skip
 
 
 @router.post("/staff/agencies/{code}/webhooks")
 def register(
     request: Request, code: Code, services: Svc, caller: Subscriber, form: PostedLists
-) -> HTMLResponse:
-    """Register an endpoint; the answer shows its secret, once."""
+) -> Response:
+    """Register an endpoint; the answer shows its secret, once. The form sent again (its
+    key the same) registers nothing more: it leads to the endpoint made the first time."""
     agency = agency_of(services, caller, code)
     url = (form.get("url") or [""])[0].strip()
     events = [e.strip() for e in form.get("events", []) if e.strip()]
-    typed = {"url": url, "events": events}
+    key = (form.get("key") or [""])[0]
+    if not 16 <= len(key) <= 64 or not key.replace("-", "").replace("_", "").isalnum():
+        key = secrets.token_urlsafe(18)
+    typed = {"url": url, "events": events, "key": key}
     errors: dict[str, str] = {}
     if not url:
         errors["url"] = "Enter the URL the registry sends the alerts to (https://...)."
@@ -185,10 +193,17 @@ def register(
             errors["url"] = _said(e)
     if not errors:
         try:
-            found, secret = services.endpoints.register(agency["code"], url, events, caller.actor)
+            found, secret = services.endpoints.register(
+                agency["code"], url, events, caller.actor, key=f"console:{key}"
+            )
         except (InvalidInput, RuleViolation, NotFound) as e:
             errors["url"] = _said(e)
         else:
+            if secret is None:  # sent twice (a double click, back and send again)
+                return RedirectResponse(
+                    f"/staff/agencies/{agency['code']}/webhooks/{found.id}?done=registered",
+                    status_code=303,
+                )
             return _secret_page(request, services, agency, found, secret, made=True)
     in_order = {name: errors[name] for name in ("url", "events") if name in errors}
     return _list_page(request, services, agency, 422, typed, in_order)

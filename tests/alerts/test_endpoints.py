@@ -3,6 +3,7 @@ allows it, the secret never in the log, a rotated secret signing for a day besid
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from registry.alerts.endpoints import OLD_SECRET_LIFETIME, Endpoints
 from registry.application import Registry
 from registry.config import Settings
-from registry.domain.errors import InvalidInput, NotFound, RuleViolation
+from registry.domain.errors import IdempotencyConflict, InvalidInput, NotFound, RuleViolation
 from registry.projections import store
 from tests.alerts.conftest import Alerting, Clock
 from tests.factories import AGENCY_CODE, STATE, TODAY, register_agencies_and_academies
@@ -75,3 +76,20 @@ def test_a_disabled_endpoint_cannot_be_rotated_or_disabled_again(alerting: Alert
                 lambda: alerting.endpoints.disable(info.id, "again", STATE)):  # fmt: skip
         with pytest.raises(RuleViolation, match="disabled"):
             act()
+
+
+def test_a_registration_sent_twice_with_its_key_is_recorded_once(alerting: Alerting) -> None:
+    url = "http://127.0.0.1:9/h"
+    first, secret = alerting.endpoints.register(AGENCY_CODE, url, None, STATE, key="k-1")
+    again, none = alerting.endpoints.register(AGENCY_CODE, url, None, STATE, key="k-1")
+    assert secret is not None and none is None and again.id == first.id
+    with pytest.raises(IdempotencyConflict):
+        alerting.endpoints.register(AGENCY_CODE, url + "x", None, STATE, key="k-1")
+    assert [e.id for e in alerting.endpoints.of(AGENCY_CODE)] == [first.id]
+    assert alerting.endpoints.signing_secrets(first.id) == [secret]
+    with ThreadPoolExecutor(4) as pool:  # sent four times at once
+        made = list(pool.map(lambda _: alerting.endpoints.register(
+            AGENCY_CODE, url, None, STATE, key="k-2"), range(4)))  # fmt: skip
+    assert len({m.id for m, _ in made}) == 1
+    shown = [s for _, s in made if s is not None]
+    assert len(shown) == 1 and alerting.endpoints.signing_secrets(made[0][0].id) == shown

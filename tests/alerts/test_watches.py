@@ -5,6 +5,7 @@ withheld candidate, and the watch ending by itself with a `watch.ending` alert."
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
@@ -99,3 +100,19 @@ def test_an_agency_ends_its_watch(alerting: Alerting) -> None:
     [got] = hiring.got
     assert json.loads(got.body)["data"]["reason"] == "hired someone else"
     assert date.fromisoformat(json.loads(got.body)["data"]["ends_on"]) == alerting.day.today
+
+
+def test_two_starts_at_once_make_one_watch(alerting: Alerting) -> None:
+    number = certified_officer(alerting.app).certificate_number
+
+    def start(_: int) -> str:
+        try:
+            return alerting.watches.start(HIRING, number, "ut-1001", STATE).id
+        except RuleViolation as e:
+            return e.rule
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(start, range(4)))
+    made = [o for o in outcomes if o.startswith("wt_")]
+    assert len(made) == 1 and set(outcomes) - set(made) <= {"watch-once-per-candidate"}
+    assert [w.id for w in alerting.watches.of(HIRING)] == made

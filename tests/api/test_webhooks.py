@@ -192,3 +192,16 @@ def test_a_hiring_agency_watches_a_candidate_until_it_ends_the_watch(
     ending = [g for g in arrived(receiver, 2) if b"watch.ending" in g.body]
     assert ending and b"position filled" in ending[0].body
     assert ok(api.client("state").get(f"/v1/officers/{candidate}"))["watched_by"] == []
+
+
+def test_a_registration_retried_with_its_idempotency_key_is_recorded_once(
+    api: Api, receiver: Receiver
+) -> None:
+    client, key = api.client("agency"), {"Idempotency-Key": "register-once-1"}
+    before = len(client.get(HOOKS).json())
+    first = client.post(HOOKS, json={"url": receiver.url}, headers=key)
+    again = client.post(HOOKS, json={"url": receiver.url}, headers=key)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"] and "secret" not in again.json()
+    refused(client.post(HOOKS, json={"url": receiver.url + "/other"}, headers=key), 422)
+    assert len(client.get(HOOKS).json()) == before + 1

@@ -81,7 +81,8 @@ def register(
 ) -> httpx.Response:
     """Open the list page, fill in its form (every kind ticked unless `events`), send it."""
     path = f"/staff/agencies/{code}/webhooks"
-    data = {"form_token": form_token(get(client, path)), "url": url,
+    page = get(client, path)
+    data = {"form_token": form_token(page), "key": key_of(page), "url": url,
             "events": EVERY if events is None else events}  # fmt: skip
     return client.post(path, data=data)
 
@@ -107,6 +108,13 @@ def shown(api: Api, made: httpx.Response, code: str = HOME) -> tuple[dict[str, A
 def post(client: httpx.Client, path: str, page: httpx.Response, **data: str) -> httpx.Response:
     """Send a form of `page` (with its token) to `path`."""
     return client.post(path, data={"form_token": form_token(page), **data})
+
+
+def key_of(page: httpx.Response) -> str:
+    """The registration form's own key (sent twice, it registers once)."""
+    found = re.search(r'<input type="hidden" name="key" value="([^"]+)"', page.text)
+    assert found, page.text[:800]
+    return found.group(1)
 
 
 def value_of(page: httpx.Response, name: str) -> str:
@@ -479,3 +487,21 @@ def test_the_pages_on_a_phone_pass_axe(
         assert watched.unexpected() == []
     finally:
         context.close()
+
+
+def test_the_form_sent_twice_registers_one_endpoint(
+    api: Api, staff: dict[str, httpx.Client], receiver: Receiver
+) -> None:
+    clerk = staff["agency"]
+    page = get(clerk, HOOKS)
+    data = {"form_token": form_token(page), "key": key_of(page), "url": receiver.url,
+            "events": EVERY}  # fmt: skip
+    before = listed(api)
+    first = clerk.post(HOOKS, data=data)
+    again = clerk.post(HOOKS, data=data)  # back, and send again
+    assert first.status_code == 200 and SECRET.search(first.text)
+    made, _ = shown(api, first)
+    assert again.status_code == 303 and SECRET.search(again.text) is None
+    assert again.headers["location"].endswith(f"/webhooks/{made['id']}?done=registered")
+    assert "registered then, once" in text(get(clerk, again.headers["location"]))
+    assert len(listed(api)) == len(before) + 1

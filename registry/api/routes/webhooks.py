@@ -7,12 +7,13 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from registry.alerts.endpoints import EndpointInfo
 from registry.api.auth import callers, in_agency
+from registry.api.commands import command_id
 from registry.api.services import Services, services_of
 from registry.domain import rules
 from registry.domain.access import ApiRole
@@ -91,10 +92,17 @@ def _secret_answer(services: Services, found: EndpointInfo, secret: str, status:
 
 
 @router.post("", status_code=201, response_model=WithSecret)
-def register(code: Code, body: Register, services: Svc, caller: Subscriber) -> Any:
-    """Register an endpoint for the agency's alerts; the answer holds its secret, once."""
+def register(
+    request: Request, code: Code, body: Register, services: Svc, caller: Subscriber
+) -> Any:
+    """Register an endpoint for the agency's alerts; the answer holds its secret, once.
+    Sent again with the same Idempotency-Key, it is recorded once: the endpoint is
+    answered (200) without the secret, which the first answer held."""
     in_agency(caller, code.upper())
-    found, secret = services.endpoints.register(code, body.url, body.events, caller.actor)
+    key = command_id(request, caller)
+    found, secret = services.endpoints.register(code, body.url, body.events, caller.actor, key=key)
+    if secret is None:
+        return JSONResponse(Endpoint(**asdict(found)).model_dump(mode="json"), headers=NO_STORE)
     return _secret_answer(services, found, secret, 201)
 
 
