@@ -54,3 +54,17 @@ def browser_context(
         [{"name": c.name, "value": c.value, "url": api.base_url} for c in client.cookies.jar]
     )
     return context
+
+
+def axe_fits(watched: Any, name: str, width: int) -> None:
+    """axe finds no serious or critical violation on the page, and it fits `width` px."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in Axe().run(watched.page).response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert violations == [], name
+    wide = watched.page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"{name}: {wide} px wide"

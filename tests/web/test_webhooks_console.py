@@ -24,7 +24,7 @@ from tests.alerts.receiver import Receiver, receiving
 from tests.api.conftest import HOME, OTHER, Api
 from tests.api.steps import certified
 from tests.web.conftest import PHONE, watched_page
-from tests.web.console import ACCOUNTS, browser_context, signed_in
+from tests.web.console import ACCOUNTS, axe_fits, browser_context, signed_in
 from tests.web.reading import HOSTILE, text
 from tests.web.signing_in import form_token
 
@@ -427,16 +427,7 @@ def test_a_form_without_its_token_changes_nothing(
 
 def _checked(watched: Any, name: str) -> None:
     """axe finds no serious or critical violation, and the page fits 375 px."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in Axe().run(watched.page).response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert violations == [], name
-    width = watched.page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: {width} px wide"
+    axe_fits(watched, name, PHONE["width"])
 
 
 def test_the_pages_on_a_phone_pass_axe(

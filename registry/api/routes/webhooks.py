@@ -3,15 +3,16 @@ the state; nobody else. A secret is in the answer that makes it and nowhere else
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import date
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from registry.alerts.endpoints import EndpointInfo
+from registry.alerts.watches import WatchInfo
 from registry.api.auth import callers, in_agency
 from registry.api.commands import command_id
 from registry.api.services import Services, services_of
@@ -27,23 +28,18 @@ EndpointId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^ep_[0-9
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-class Endpoint(BaseModel):
-    """A webhook endpoint of an agency (never its secret)."""
-
-    id: str
-    agency_code: str
-    url: str
-    events: list[str]
-    enabled: bool
-    registered_on: date
-    disabled_on: date | None
-    disabled_reason: str
-    fingerprint: str = Field(description="Tells the current secret apart; not a secret.")
+#: An endpoint as its agency sees it (never its secret; `fingerprint` tells the current
+#: secret apart and is no secret).
+Endpoint = EndpointInfo
 
 
-class WithSecret(Endpoint):
-    secret: str = Field(description="The signing secret (whsec_...): shown this once.")
-    signing_key: str = Field(description="The kid of the webhook key signing v1a now.")
+@dataclass(frozen=True)
+class WithSecret(EndpointInfo):
+    """An endpoint just made or given a new secret: the secret (`whsec_...`) is shown in
+    this answer only; `signing_key` is the kid of the webhook key that signs v1a now."""
+
+    secret: str
+    signing_key: str
 
 
 class Register(BaseModel):
@@ -88,7 +84,7 @@ def _endpoint(services: Services, code: str, endpoint_id: str) -> EndpointInfo:
 def _secret_answer(services: Services, found: EndpointInfo, secret: str, status: int) -> Any:
     kid = services.signing.signer("webhook").kid
     body = WithSecret(**asdict(found), secret=secret, signing_key=kid)
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=NO_STORE)
+    return JSONResponse(jsonable_encoder(body), status_code=status, headers=NO_STORE)
 
 
 @router.post("", status_code=201, response_model=WithSecret)
@@ -102,7 +98,7 @@ def register(
     key = command_id(request, caller)
     found, secret = services.endpoints.register(code, body.url, body.events, caller.actor, key=key)
     if secret is None:
-        return JSONResponse(Endpoint(**asdict(found)).model_dump(mode="json"), headers=NO_STORE)
+        return JSONResponse(jsonable_encoder(found), headers=NO_STORE)
     return _secret_answer(services, found, secret, 201)
 
 
@@ -110,7 +106,7 @@ def register(
 def endpoints(code: Code, services: Svc, caller: Subscriber) -> list[Endpoint]:
     """The agency's endpoints, disabled ones included, oldest first."""
     in_agency(caller, code.upper())
-    return [Endpoint(**asdict(e)) for e in services.endpoints.of(code.upper())]
+    return services.endpoints.of(code.upper())
 
 
 @router.post("/{endpoint_id}/secret", response_model=WithSecret)
@@ -129,7 +125,7 @@ def disable(
     """Send nothing more to the endpoint (its pending deliveries are cancelled)."""
     in_agency(caller, code.upper())
     _endpoint(services, code, endpoint_id)
-    return Endpoint(**asdict(services.endpoints.disable(endpoint_id, body.reason, caller.actor)))
+    return services.endpoints.disable(endpoint_id, body.reason, caller.actor)
 
 
 @router.get("/{endpoint_id}/deliveries", response_model=list[Delivery])
@@ -169,18 +165,8 @@ def replay(
 watch_router = APIRouter(prefix="/v1/agencies/{code}/watches", tags=["webhooks"])
 
 
-class Watch(BaseModel):
-    """A candidate an agency watches (it watches its own officers without asking)."""
-
-    id: str
-    agency_code: str
-    officer_id: str
-    certificate_number: str
-    started_on: date
-    ends_on: date
-    ended_on: date | None
-    ended_reason: str
-    active: bool
+#: A candidate an agency watches (it watches its own officers without asking).
+Watch = WatchInfo
 
 
 class StartWatch(BaseModel):
@@ -208,7 +194,7 @@ def start_watch(code: Code, body: StartWatch, services: Svc, caller: Subscriber)
     """Watch a candidate for the policy's days at most (180 in Utah)."""
     in_agency(caller, code.upper())
     found = services.watches.start(code, body.certificate_number, body.post_number, caller.actor)
-    return Watch(**asdict(found))
+    return found
 
 
 @watch_router.get("", response_model=WatchPage)
@@ -222,8 +208,7 @@ def watches(
     """The agency's watches of candidates, ended ones included, oldest first."""
     in_agency(caller, code.upper())
     found = services.watches.of(code.upper())
-    return WatchPage(items=[Watch(**asdict(w)) for w in found[offset : offset + limit]],
-                     total=len(found))  # fmt: skip
+    return WatchPage(items=found[offset : offset + limit], total=len(found))
 
 
 @watch_router.delete("/{watch_id}", response_model=Watch)
@@ -239,4 +224,4 @@ def end_watch(
     if services.watches.get(watch_id).agency_code != code.upper():
         raise NotFound(f"agency {code.upper()} has no watch {watch_id}")
     reason = (body or EndWatch()).reason
-    return Watch(**asdict(services.watches.end(watch_id, reason, caller.actor)))
+    return services.watches.end(watch_id, reason, caller.actor)
