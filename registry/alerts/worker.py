@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
@@ -120,6 +121,10 @@ class Worker:
         self.catch_up = catch_up
         self.watches = watches
         self._ended_watches: set[str] = set()
+        #: The day and log position the watches were last looked at for endings: a watch
+        #: ends only as a day passes or an event is recorded, so between the two nothing
+        #: need be read again (not every watch at every poll).
+        self._endings_seen: tuple[date, int] | None = None
         self._stop = threading.Event()
 
     def run_once(self) -> int:
@@ -127,9 +132,7 @@ class Worker:
         if self.catch_up is not None:
             self.catch_up()
         fill(self.views, self.endpoints, self.issuer, self.now, self.watches)
-        if self.watches is not None:
-            fill_watch_endings(self.views, self.endpoints, self.watches, self.issuer, self.now,
-                               self._ended_watches)  # fmt: skip
+        self._fill_watch_endings()
         tried = 0
         while claimed := self._claim():
             batch = _Batch(self)
@@ -137,6 +140,15 @@ class Worker:
                 self._send(row, batch)
             tried += len(claimed)
         return tried
+
+    def _fill_watch_endings(self) -> None:
+        app = self.endpoints.app
+        seen = (app.clock(), app.position())
+        if self.watches is None or seen == self._endings_seen:
+            return
+        fill_watch_endings(self.views, self.endpoints, self.watches, self.issuer, self.now,
+                           self._ended_watches)  # fmt: skip
+        self._endings_seen = seen
 
     def run_forever(self, poll: float = 0.2) -> None:
         """`run_once` every `poll` seconds until `stop()`; a failing database is logged and
