@@ -61,10 +61,14 @@ def _agency(services: Services, caller: Any, code: str) -> dict[str, str]:
     return {"code": wanted, "name": name}
 
 
-def _page(request: Request, template: str, agency: dict[str, str], **context: Any) -> HTMLResponse:
+def links(agency: dict[str, str]) -> list[tuple[str, str]]:
+    """The agency pages' navigation: (path, name) of each."""
     base = f"/staff/agencies/{agency['code']}"
-    links = [(base + path, name) for path, name in PAGES]
-    return render(request, template, 200, NO_STORE, agency=agency, links=links, **context)
+    return [(base + path, name) for path, name in PAGES]
+
+
+def _page(request: Request, template: str, agency: dict[str, str], **context: Any) -> HTMLResponse:
+    return render(request, template, 200, NO_STORE, agency=agency, links=links(agency), **context)
 
 
 @router.get("/staff/agencies/{code}")

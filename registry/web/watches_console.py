@@ -22,30 +22,29 @@ kept; every page is `Cache-Control: no-store`.
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from typing import Annotated, Any
 
 from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from registry.alerts.watches import WatchInfo
 from registry.api.routes.agencies import Code
+from registry.api.routes.webhooks import WatchId
 from registry.api.services import Services, services_of
 from registry.domain import rules
 from registry.domain.access import ApiRole
 from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.web.admin_console import Posted, picked, read_reason
-from registry.web.agency_console import PAGES
 from registry.web.agency_console import _agency as agency_of
+from registry.web.agency_console import links
 from registry.web.staff import page, redirect, session_form_token, signed_in
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
 #: Who uses this page: as the API's watch routes (`Subscriber`), the agency for itself.
 Watcher = signed_in(ApiRole.STATE, ApiRole.AGENCY)
-WatchId = Annotated[str, Path(min_length=4, max_length=64, pattern=r"^wt_[0-9a-f]+$")]
 #: As the API's `StartWatch`: each number's length.
 NUMBER_LENGTH = 64
 NOTICES = {
@@ -60,15 +59,6 @@ UNKNOWN = (
     "with the candidate."
 )
 AT_ONCE = "Someone changed this watch at the same moment. Check it below, then try again."
-#: One start at a time in this process: a form sent twice at once is checked against the
-#: watch the first one started (the service checks, then saves).
-_starting = threading.Lock()
-
-
-def _links(agency: dict[str, str]) -> list[tuple[str, str]]:
-    """The agency pages' navigation, as `agency_console` gives it."""
-    base = f"/staff/agencies/{agency['code']}"
-    return [(base + path, name) for path, name in PAGES]
 
 
 def _base(agency: dict[str, str]) -> str:
@@ -117,7 +107,7 @@ def _list_page(
     active = sorted((w for w in every if w.active), key=lambda w: (w.ends_on, w.started_on))
     ended = sorted((w for w in every if not w.active), key=_ended_on, reverse=True)
     sending = any(e.enabled for e in services.endpoints.of(agency["code"]))
-    return page(request, "console_watches.html", status, agency=agency, links=_links(agency),
+    return page(request, "console_watches.html", status, agency=agency, links=links(agency),
                 base=_base(agency), title=f"Watches: {agency['name']}", active=active,
                 ended=ended, today=services.today(), sending=sending,
                 days=services.registry.policy.candidate_watch_days,
@@ -147,9 +137,10 @@ def start(request: Request, code: Code, services: Svc, caller: Watcher, form: Po
                             f"(this is {len(typed[name])}).")  # fmt: skip
     if not errors:
         try:
-            with _starting:
-                services.watches.start(agency["code"], typed["certificate_number"],
-                                       typed["post_number"], caller.actor)  # fmt: skip
+            # Sent twice at once, one start is recorded: the other is refused as a watch
+            # that exists (the agency's nth watch of a candidate has one id).
+            services.watches.start(agency["code"], typed["certificate_number"],
+                                   typed["post_number"], caller.actor)  # fmt: skip
         except NotFound:
             errors["certificate_number"] = UNKNOWN
         except RuleViolation as e:

@@ -25,19 +25,20 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from registry.alerts.addresses import check_url
 from registry.alerts.endpoints import OLD_SECRET_LIFETIME, EndpointInfo
 from registry.api.routes.agencies import Code
+from registry.api.routes.webhooks import EndpointId, MsgId
 from registry.api.services import Services, services_of
 from registry.domain.access import ApiRole
 from registry.domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from registry.domain.webhooks import SUBSCRIBABLE, check_events
 from registry.web.admin_console import Posted, picked, read_reason
-from registry.web.agency_console import PAGES
 from registry.web.agency_console import _agency as agency_of
+from registry.web.agency_console import links
 from registry.web.staff import (
     SESSION,
     check_form,
@@ -53,8 +54,6 @@ router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
 #: Who uses these pages: as the API's webhook routes (`Subscriber`), the agency for itself.
 Subscriber = signed_in(ApiRole.STATE, ApiRole.AGENCY)
-EndpointId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^ep_[0-9a-f]+$")]
-MsgId = Annotated[str, Path(min_length=5, max_length=64, pattern=r"^msg_[A-Za-z0-9_-]+$")]
 #: As the API's `Register`: the URL's length, how many kinds of change, each name's length.
 URL_LENGTH, MOST_EVENTS, EVENT_LENGTH = 2048, 20, 64
 #: How many of an endpoint's latest deliveries its page shows.
@@ -96,12 +95,6 @@ def _kinds() -> list[tuple[str, str]]:
     return [(kind, EVENT_WORDS.get(kind, kind)) for kind in sorted(SUBSCRIBABLE)]
 
 
-def _links(agency: dict[str, str]) -> list[tuple[str, str]]:
-    """The agency pages' navigation, as `agency_console` gives it."""
-    base = f"/staff/agencies/{agency['code']}"
-    return [(base + path, name) for path, name in PAGES]
-
-
 def _base(agency: dict[str, str]) -> str:
     return f"/staff/agencies/{agency['code']}/webhooks"
 
@@ -109,7 +102,7 @@ def _base(agency: dict[str, str]) -> str:
 def _page(
     request: Request, template: str, agency: dict[str, str], status: int = 200, **context: Any
 ) -> HTMLResponse:
-    return page(request, template, status, agency=agency, links=_links(agency),
+    return page(request, template, status, agency=agency, links=links(agency),
                 base=_base(agency), kinds=_kinds(), every=len(SUBSCRIBABLE),
                 **context)  # fmt: skip
 

@@ -25,6 +25,8 @@ Svc = Annotated[Services, Depends(services_of)]
 Subscriber = callers(ApiRole.STATE, ApiRole.AGENCY)
 Code = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
 EndpointId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^ep_[0-9a-f]+$")]
+MsgId = Annotated[str, Path(min_length=5, max_length=64, pattern=r"^msg_[A-Za-z0-9_-]+$")]
+WatchId = Annotated[str, Path(min_length=4, max_length=64, pattern=r"^wt_[0-9a-f]+$")]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -147,7 +149,7 @@ def deliveries(
 def replay(
     code: Code,
     endpoint_id: EndpointId,
-    msg_id: Annotated[str, Path(min_length=5, max_length=64, pattern=r"^msg_[A-Za-z0-9_-]+$")],
+    msg_id: MsgId,
     services: Svc,
     caller: Subscriber,
 ) -> Delivery:
@@ -214,7 +216,7 @@ def watches(
 @watch_router.delete("/{watch_id}", response_model=Watch)
 def end_watch(
     code: Code,
-    watch_id: Annotated[str, Path(min_length=4, max_length=64, pattern=r"^wt_[0-9a-f]+$")],
+    watch_id: WatchId,
     services: Svc,
     caller: Subscriber,
     body: EndWatch | None = None,
