@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pyotp
 
+from registry.web.pages import SECURITY_HEADERS
 from tests.api.conftest import ACADEMY, HOME, OTHER, Api
 from tests.web import signing_in
 from tests.web.conftest import DESKTOP, open_context
@@ -68,3 +69,23 @@ def axe_fits(watched: Any, name: str, width: int) -> None:
     assert violations == [], name
     wide = watched.page.evaluate("document.documentElement.scrollWidth")
     assert wide <= width, f"{name}: {wide} px wide"
+
+
+def policed_get(client: httpx.Client, path: str, status: int = 200) -> httpx.Response:
+    """A console page asked for as a browser would, answered `status` (200: not kept by
+    caches), with the pages' security headers and no inline script or style."""
+    page = client.get(path, headers={"Accept": "text/html"})
+    assert page.status_code == status, page.text[:800]
+    if status == 200:
+        assert page.headers["cache-control"] == "no-store"
+    return policed(page)
+
+
+def policed(page: httpx.Response) -> httpx.Response:
+    """A page with the pages' headers, and no inline script or style."""
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    for name, value in SECURITY_HEADERS.items():
+        assert page.headers[name] == value, name
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)
+    assert not re.search(r"\sstyle=", page.text) and "<style" not in page.text
+    return page

@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from registry.web.pages import SECURITY_HEADERS
 from registry.web.watches_console import UNKNOWN
 from tests.api.conftest import HOME, OTHER, Api, today
 from tests.api.steps import certified
 from tests.web.conftest import PHONE, watched_page
 from tests.web.console import ACCOUNTS, axe_fits, browser_context, signed_in
+from tests.web.console import policed_get as get
 from tests.web.reading import HOSTILE, text
 from tests.web.signing_in import form_token
 
@@ -39,24 +39,6 @@ def staff(api: Api, tmp_path_factory: pytest.TempPathFactory) -> dict[str, httpx
     clients = {who: signed_in(api, tmp, who) for who in ACCOUNTS}
     clients["nobody"] = httpx.Client(base_url=api.base_url, timeout=30)
     return clients
-
-
-def get(client: httpx.Client, path: str, status: int = 200) -> httpx.Response:
-    page = client.get(path, headers={"Accept": "text/html"})
-    assert page.status_code == status, page.text[:800]
-    if status == 200:
-        assert page.headers["cache-control"] == "no-store"
-    return policed(page)
-
-
-def policed(page: httpx.Response) -> httpx.Response:
-    """A page with the pages' headers, and no inline script or style."""
-    assert page.headers["content-type"] == "text/html; charset=utf-8"
-    for name, value in SECURITY_HEADERS.items():
-        assert page.headers[name] == value, name
-    assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)
-    assert not re.search(r"\sstyle=", page.text) and "<style" not in page.text
-    return page
 
 
 def listed(api: Api, code: str = HOME) -> list[dict[str, Any]]:

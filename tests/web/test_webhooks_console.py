@@ -19,12 +19,12 @@ import standardwebhooks
 
 from registry.alerts.endpoints import fingerprint
 from registry.domain.webhooks import SUBSCRIBABLE
-from registry.web.pages import SECURITY_HEADERS
 from tests.alerts.receiver import Receiver, receiving
 from tests.api.conftest import HOME, OTHER, Api
 from tests.api.steps import certified
 from tests.web.conftest import PHONE, watched_page
-from tests.web.console import ACCOUNTS, axe_fits, browser_context, signed_in
+from tests.web.console import ACCOUNTS, axe_fits, browser_context, policed, signed_in
+from tests.web.console import policed_get as get
 from tests.web.reading import HOSTILE, text
 from tests.web.signing_in import form_token
 
@@ -49,24 +49,6 @@ def receiver() -> Iterator[Receiver]:
     """A receiver on 127.0.0.1 for the endpoints these tests register."""
     with receiving() as found:
         yield found
-
-
-def get(client: httpx.Client, path: str, status: int = 200) -> httpx.Response:
-    page = client.get(path, headers={"Accept": "text/html"})
-    assert page.status_code == status, page.text[:800]
-    if status == 200:
-        assert page.headers["cache-control"] == "no-store"
-    return policed(page)
-
-
-def policed(page: httpx.Response) -> httpx.Response:
-    """A page with the pages' headers, and no inline script or style."""
-    assert page.headers["content-type"] == "text/html; charset=utf-8"
-    for name, value in SECURITY_HEADERS.items():
-        assert page.headers[name] == value, name
-    assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)
-    assert not re.search(r"\sstyle=", page.text) and "<style" not in page.text
-    return page
 
 
 def listed(api: Api, code: str = HOME) -> list[dict[str, Any]]:
