@@ -52,7 +52,10 @@ ANSWER_KEPT = 1024
 WORKER = Actor("webhooks", ActorRole.SYSTEM)
 
 DUE = """
-    SELECT d.seq, d.msg_id, d.endpoint_id, d.body, d.attempts FROM webhook_deliveries d
+    SELECT d.seq, d.msg_id, d.endpoint_id, d.body, d.attempts,
+      (SELECT COALESCE(MAX(a.attempt), 0) FROM webhook_attempts a WHERE a.delivery_seq = d.seq)
+        AS tried
+    FROM webhook_deliveries d
     WHERE d.state = 'pending' AND d.next_at <= ?
       AND (d.leased_until IS NULL OR d.leased_until < ?)
       AND NOT EXISTS (
@@ -60,6 +63,13 @@ DUE = """
         WHERE e.endpoint_id = d.endpoint_id AND e.officer_id = d.officer_id
           AND e.seq < d.seq AND e.state = 'pending')
     ORDER BY d.seq LIMIT ?"""
+
+
+KEEP = "INSERT INTO webhook_attempts VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def _marks(rows: list[dict[str, Any]]) -> str:
+    return ", ".join("?" * len(rows))
 
 
 class _Batch:
@@ -136,9 +146,14 @@ class Worker:
         tried = 0
         while claimed := self._claim():
             batch = _Batch(self)
-            for row in claimed:
+            for n, row in enumerate(claimed):
+                if n and self.now() + TIMEOUT > row["leased_until"]:
+                    # The lease could run out during this attempt, and another worker then
+                    # send it too: give the rest back to be claimed again.
+                    self._release(claimed[n:])
+                    break
                 self._send(row, batch)
-            tried += len(claimed)
+                tried += 1
         return tried
 
     def _fill_watch_endings(self) -> None:
@@ -185,13 +200,23 @@ class Worker:
                 # wait for another writer), as the projections do.
                 self.views.lock(cursor, OUTBOX)
             rows = store.fetch(self.views, cursor, DUE + lock, (now, now, self.batch))
-            for row in rows:
+            if rows:
                 store.execute(
                     self.views, cursor,
-                    "UPDATE webhook_deliveries SET leased_until = ? WHERE seq = ?",
-                    (now + self.lease, row["seq"]),
+                    f"UPDATE webhook_deliveries SET leased_until = ? WHERE seq IN ({_marks(rows)})",
+                    (now + self.lease, *(row["seq"] for row in rows)),
                 )  # fmt: skip
-        return rows
+        return [{**row, "leased_until": now + self.lease} for row in rows]
+
+    def _release(self, rows: list[dict[str, Any]]) -> None:
+        """Give claimed deliveries back unsent (if their lease is still this worker's)."""
+        with self.views.transaction() as cursor:
+            store.execute(
+                self.views, cursor,
+                "UPDATE webhook_deliveries SET leased_until = NULL "
+                f"WHERE leased_until = ? AND seq IN ({_marks(rows)})",
+                (rows[0]["leased_until"], *(row["seq"] for row in rows)),
+            )  # fmt: skip
 
     # ------------------------------------------------------------------- send
 
@@ -236,33 +261,34 @@ class Worker:
         self, row: dict[str, Any], outcome: Outcome | None, state: str | None,
         next_at: float | None = None,
     ) -> None:  # fmt: skip
-        """Keep the attempt (if one was made) and what follows it, in one transaction: the
-        delivery's final `state`, or its next try at `next_at`."""
+        """Keep the attempt (if one was made) and what follows it, at once: the delivery's
+        final `state`, or its next try at `next_at`. On PostgreSQL one statement in its own
+        transaction (one round trip); on SQLite one transaction of two statements."""
         now, seq = self.now(), row["seq"]
+        tried = int(outcome is not None)
+        if state is None:
+            update = "UPDATE webhook_deliveries SET attempts = ?, next_at = ?, leased_until = NULL"
+            params: tuple[Any, ...] = (row["attempts"] + 1, next_at, seq)
+        else:
+            update = ("UPDATE webhook_deliveries SET attempts = ?, state = ?, done_at = ?, "
+                      "leased_until = NULL")  # fmt: skip
+            params = (row["attempts"] + tried, state, now, seq)
+        update += " WHERE seq = ?"
+        if outcome is None:
+            with self.views.transaction() as cursor:
+                store.execute(self.views, cursor, update, params)
+            return
+        # The attempt's number follows the last kept (a replay restarts `attempts`, not them).
+        attempt = (seq, row["tried"] + 1, now, round(outcome.seconds * 1000, 1), outcome.status,
+                   outcome.error, outcome.answer)  # fmt: skip
+        if self.views.dialect == "postgres":
+            # `reading` is one autocommitted statement; this one writes both tables at once.
+            with self.views.reading() as cursor:
+                cursor.execute(self.views.sql(f"WITH kept AS ({KEEP}) {update}"), attempt + params)
+            return
         with self.views.transaction() as cursor:
-            if outcome is not None:
-                store.execute(
-                    self.views, cursor,
-                    "INSERT INTO webhook_attempts SELECT ?, COALESCE(MAX(attempt), 0) + 1, ?, ?, "
-                    "?, ?, ? FROM webhook_attempts WHERE delivery_seq = ?",
-                    (seq, now, round(outcome.seconds * 1000, 1), outcome.status, outcome.error,
-                     outcome.answer, seq),
-                )  # fmt: skip
-            tried = int(outcome is not None)
-            if state is None:
-                store.execute(
-                    self.views, cursor,
-                    "UPDATE webhook_deliveries SET attempts = attempts + 1, next_at = ?, "
-                    "leased_until = NULL WHERE seq = ?",
-                    (next_at, seq),
-                )  # fmt: skip
-            else:
-                store.execute(
-                    self.views, cursor,
-                    "UPDATE webhook_deliveries SET state = ?, done_at = ?, leased_until = NULL, "
-                    "attempts = attempts + ? WHERE seq = ?",
-                    (state, now, tried, seq),
-                )  # fmt: skip
+            store.execute(self.views, cursor, KEEP, attempt)
+            store.execute(self.views, cursor, update, params)
 
     def _cancel_pending(self, endpoint_id: str) -> None:
         with self.views.transaction() as cursor:

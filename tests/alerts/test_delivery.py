@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 import standardwebhooks
 import time_machine
 
+from registry.alerts.deliveries import Deliveries
 from registry.alerts.outbox import fill
 from registry.alerts.signature import public_key_from_jwk, verify_v1a
 from registry.alerts.store import OUTBOX
@@ -210,3 +211,44 @@ def test_an_expiry_is_sent_once_the_log_reaches_a_later_day(alerting: Alerting) 
     assert json.loads(got.body)["type"] == "certificate.expired"
     assert (data["certificate_number"], data["effective_on"]) == (number, "2027-09-15")
     assert data["log_position"] is None and data["inclusion_proof_url"] is None
+
+
+def test_a_replay_keeps_numbering_its_attempts_after_the_first(alerting: Alerting) -> None:
+    number = certified_officer(alerting.app).certificate_number
+    with receiving() as receiver:
+        info, _ = alerting.endpoints.register(AGENCY_CODE, receiver.url, None, STATE)
+        _suspend(alerting, number)
+        worker = alerting.worker()
+        assert worker.run_once() == 1
+        deliveries = Deliveries(alerting.runner.views, now=alerting.clock)
+        [delivery] = deliveries.latest(info.id, 10)
+        deliveries.replay(info.id, delivery["msg_id"])
+        assert worker.run_once() == 1
+    [delivery] = deliveries.latest(info.id, 10)
+    assert [t["attempt"] for t in delivery["tried"]] == [1, 2]
+    assert len({r.headers["webhook-id"] for r in receiver.got}) == 1 and len(receiver.got) == 2
+
+
+def test_a_claim_whose_lease_would_run_out_gives_the_rest_back(alerting: Alerting) -> None:
+    numbers = [certified_officer(alerting.app, f"UT-{3000 + i}").certificate_number
+               for i in range(2)]  # fmt: skip
+    views = alerting.runner.views
+    with receiving() as receiver:
+        alerting.endpoints.register(AGENCY_CODE, receiver.url, None, STATE)
+        for number in numbers:
+            _suspend(alerting, number)
+        answer, started, leases = receiver.answer, alerting.clock(), []
+
+        def slow() -> tuple[int, dict[str, str]]:
+            sent = store.query(views, "SELECT MAX(leased_until) AS lease FROM webhook_deliveries")
+            leases.append(sent[0]["lease"] - alerting.clock())  # what is left while it is sent
+            alerting.clock.at += 50  # each attempt takes 50 s of the 60 s lease
+            return answer()
+
+        receiver.answer = slow  # type: ignore[method-assign]
+        assert alerting.worker().run_once() == 2
+    # The second was not sent on the first claim (10 s left, less than an attempt may take)
+    # but given back and claimed again with a whole lease.
+    assert leases == [60.0, 60.0] and alerting.clock() == started + 100
+    assert len({r.headers["webhook-id"] for r in receiver.got}) == 2 == len(receiver.got)
+    assert [s for s, _ in _states(alerting)] == ["delivered", "delivered"]
