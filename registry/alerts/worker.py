@@ -4,7 +4,9 @@ attempt, and schedule the next try of those that failed.
 - Claimed with a lease (`leased_until`), inside a transaction that on PostgreSQL takes the
   rows `FOR UPDATE SKIP LOCKED`: several workers never send one delivery at once. A worker
   killed mid-send leaves its lease to run out; the delivery is then sent again with the
-  same `webhook-id` (at most one repeat, which the receiver recognises by that id).
+  same `webhook-id` (at most one repeat, which the receiver recognises by that id). A
+  claimed delivery whose lease could run out during its attempt is given back unsent and
+  claimed again with a whole lease.
 - In order per officer: a delivery waits while an earlier one to the same endpoint about
   the same officer is still pending.
 - Retries on the Standard Webhooks schedule (`SCHEDULE`, each delay stretched by up to 10%
@@ -66,10 +68,6 @@ DUE = """
 
 
 KEEP = "INSERT INTO webhook_attempts VALUES (?, ?, ?, ?, ?, ?, ?)"
-
-
-def _marks(rows: list[dict[str, Any]]) -> str:
-    return ", ".join("?" * len(rows))
 
 
 class _Batch:
@@ -200,13 +198,15 @@ class Worker:
                 # wait for another writer), as the projections do.
                 self.views.lock(cursor, OUTBOX)
             rows = store.fetch(self.views, cursor, DUE + lock, (now, now, self.batch))
+            until = now + self.lease
             if rows:
                 store.execute(
                     self.views, cursor,
-                    f"UPDATE webhook_deliveries SET leased_until = ? WHERE seq IN ({_marks(rows)})",
-                    (now + self.lease, *(row["seq"] for row in rows)),
+                    f"UPDATE webhook_deliveries SET leased_until = ? WHERE seq IN "
+                    f"({store.marks(rows)})",
+                    (until, *(row["seq"] for row in rows)),
                 )  # fmt: skip
-        return [{**row, "leased_until": now + self.lease} for row in rows]
+        return [{**row, "leased_until": until} for row in rows]
 
     def _release(self, rows: list[dict[str, Any]]) -> None:
         """Give claimed deliveries back unsent (if their lease is still this worker's)."""
@@ -214,7 +214,7 @@ class Worker:
             store.execute(
                 self.views, cursor,
                 "UPDATE webhook_deliveries SET leased_until = NULL "
-                f"WHERE leased_until = ? AND seq IN ({_marks(rows)})",
+                f"WHERE leased_until = ? AND seq IN ({store.marks(rows)})",
                 (rows[0]["leased_until"], *(row["seq"] for row in rows)),
             )  # fmt: skip
 
@@ -267,13 +267,12 @@ class Worker:
         now, seq = self.now(), row["seq"]
         tried = int(outcome is not None)
         if state is None:
-            update = "UPDATE webhook_deliveries SET attempts = ?, next_at = ?, leased_until = NULL"
-            params: tuple[Any, ...] = (row["attempts"] + 1, next_at, seq)
+            update = "UPDATE webhook_deliveries SET attempts = ?, next_at = ?"
+            params: tuple[Any, ...] = (row["attempts"] + tried, next_at, seq)
         else:
-            update = ("UPDATE webhook_deliveries SET attempts = ?, state = ?, done_at = ?, "
-                      "leased_until = NULL")  # fmt: skip
+            update = "UPDATE webhook_deliveries SET attempts = ?, state = ?, done_at = ?"
             params = (row["attempts"] + tried, state, now, seq)
-        update += " WHERE seq = ?"
+        update += ", leased_until = NULL WHERE seq = ?"
         if outcome is None:
             with self.views.transaction() as cursor:
                 store.execute(self.views, cursor, update, params)

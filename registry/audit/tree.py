@@ -134,7 +134,7 @@ def _fetch(
     params: list[Any] = []
     if leaves:
         parts.append(
-            f"SELECT 0 AS level, idx, hash FROM audit_leaves WHERE idx IN ({_marks(leaves)})"
+            f"SELECT 0 AS level, idx, hash FROM audit_leaves WHERE idx IN ({store.marks(leaves)})"
         )
         params.extend(leaves)
     if inner:
@@ -148,10 +148,6 @@ def _fetch(
     if missing:
         raise TreeError(f"the tree has no node {missing[0]}: it is missing rows")
     return found
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" * len(values))
 
 
 def fetch(views: Views, nodes: Sequence[merkle.Node]) -> dict[merkle.Node, bytes]:

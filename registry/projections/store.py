@@ -296,6 +296,11 @@ def execute_many(views: Views, cursor: Any, statement: str, rows: Sequence[Seque
         cursor.executemany(views.sql(statement), [tuple(r) for r in rows])
 
 
+def marks(values: Sequence[Any]) -> str:
+    """One `?` per value, comma-separated: the placeholders of an `IN (...)` or `VALUES (...)`."""
+    return ", ".join("?" * len(values))
+
+
 def insert_many(
     views: Views, cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
@@ -311,8 +316,7 @@ def insert_many(
             for row in rows:
                 copy.write_row(row)
         return
-    marks = ", ".join("?" * len(columns))
-    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks(columns)})", rows)
 
 
 def fetch(
