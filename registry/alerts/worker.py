@@ -192,7 +192,7 @@ class Worker:
         if not store.query(self.views, DUE, (now, now, 1)):
             return []
         lock = " FOR UPDATE OF d SKIP LOCKED" if self.views.dialect == "postgres" else ""
-        with self.views.transaction() as cursor:
+        with self.views.transaction(durable=False) as cursor:
             if not lock:
                 # SQLite: be the writer before reading (a read that then writes could not
                 # wait for another writer), as the projections do.
@@ -210,7 +210,7 @@ class Worker:
 
     def _release(self, rows: list[dict[str, Any]]) -> None:
         """Give claimed deliveries back unsent (if their lease is still this worker's)."""
-        with self.views.transaction() as cursor:
+        with self.views.transaction(durable=False) as cursor:
             store.execute(
                 self.views, cursor,
                 "UPDATE webhook_deliveries SET leased_until = NULL "
@@ -261,9 +261,12 @@ class Worker:
         self, row: dict[str, Any], outcome: Outcome | None, state: str | None,
         next_at: float | None = None,
     ) -> None:  # fmt: skip
-        """Keep the attempt (if one was made) and what follows it, at once: the delivery's
-        final `state`, or its next try at `next_at`. On PostgreSQL one statement in its own
-        transaction (one round trip); on SQLite one transaction of two statements."""
+        """Keep the attempt (if one was made) and what follows it, in one transaction: the
+        delivery's final `state`, or its next try at `next_at`.
+
+        Not durable (`Views`): it stands if this worker is killed the moment after, so the
+        delivery is not sent again then; only a crash of the database's machine could lose
+        it, and the delivery would be sent again under the same webhook-id."""
         now, seq = self.now(), row["seq"]
         tried = int(outcome is not None)
         if state is None:
@@ -273,20 +276,13 @@ class Worker:
             update = "UPDATE webhook_deliveries SET attempts = ?, state = ?, done_at = ?"
             params = (row["attempts"] + tried, state, now, seq)
         update += ", leased_until = NULL WHERE seq = ?"
-        if outcome is None:
-            with self.views.transaction() as cursor:
-                store.execute(self.views, cursor, update, params)
-            return
-        # The attempt's number follows the last kept (a replay restarts `attempts`, not them).
-        attempt = (seq, row["tried"] + 1, now, round(outcome.seconds * 1000, 1), outcome.status,
-                   outcome.error, outcome.answer)  # fmt: skip
-        if self.views.dialect == "postgres":
-            # `reading` is one autocommitted statement; this one writes both tables at once.
-            with self.views.reading() as cursor:
-                cursor.execute(self.views.sql(f"WITH kept AS ({KEEP}) {update}"), attempt + params)
-            return
-        with self.views.transaction() as cursor:
-            store.execute(self.views, cursor, KEEP, attempt)
+        with self.views.transaction(durable=False) as cursor:
+            if outcome is not None:
+                # Numbered after the last kept (a replay restarts `attempts`, not them).
+                store.execute(self.views, cursor, KEEP, (
+                    seq, row["tried"] + 1, now, round(outcome.seconds * 1000, 1), outcome.status,
+                    outcome.error, outcome.answer,
+                ))  # fmt: skip
             store.execute(self.views, cursor, update, params)
 
     def _cancel_pending(self, endpoint_id: str) -> None:

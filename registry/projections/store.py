@@ -155,9 +155,24 @@ class SQLiteViews(SQLiteTrackingRecorder):
     types = {"serial": "INTEGER PRIMARY KEY AUTOINCREMENT", "float": "REAL"}
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=True) as cursor:
-            yield cursor
+    def transaction(self, *, durable: bool = True) -> Iterator[Any]:
+        """A transaction, committed on the way out. Not `durable`: its commit is not synced
+        to disk (`synchronous = NORMAL` while it runs), so it stands if any process of the
+        registry is killed but may be lost if the machine fails first (see `Views`)."""
+        if durable:
+            with self.datastore.transaction(commit=True) as cursor:
+                yield cursor
+            return
+        with self.datastore.get_connection(commit=True) as connection:
+            setting = connection.cursor()
+            setting.execute("PRAGMA synchronous")
+            was = int(setting.fetchone()[0])
+            setting.execute("PRAGMA synchronous = NORMAL")
+            try:
+                with connection.transaction(commit=True) as cursor:
+                    yield cursor
+            finally:
+                setting.execute(f"PRAGMA synchronous = {was}")
 
     @contextmanager
     def reading(self) -> Iterator[Any]:
@@ -189,8 +204,22 @@ class PostgresViews(PostgresTrackingRecorder):
     types = {"serial": "BIGSERIAL PRIMARY KEY", "float": "DOUBLE PRECISION"}
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=True) as cursor:
+    def transaction(self, *, durable: bool = True) -> Iterator[Any]:
+        """A transaction, committed on the way out. Not `durable`: committed without waiting
+        for the server to flush it (`synchronous_commit = off`) and sent in one pipeline,
+        so it stands if any client process is killed but may be lost if the database
+        server fails first (see `Views`)."""
+        if durable:
+            with self.datastore.transaction(commit=True) as cursor:
+                yield cursor
+            return
+        with (
+            self.datastore.get_connection() as connection,
+            connection.pipeline(),
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SET LOCAL synchronous_commit = off")
             yield cursor
 
     @contextmanager
@@ -208,6 +237,11 @@ class PostgresViews(PostgresTrackingRecorder):
         return statement.replace("?", "%s")
 
 
+#: The read models' store on either back end. `transaction(durable=False)` is for
+#: bookkeeping whose loss costs only a repeat (a webhook delivery's lease and outcome: a
+#: delivery whose outcome is lost is sent again under the same webhook-id), never for what
+#: the registry must keep: it survives the kill of any process but not a crash of the
+#: database's machine in the moment after its commit.
 Views = SQLiteViews | PostgresViews
 
 
