@@ -71,7 +71,7 @@ from registry.audit.leaf import leaf_bytes
 from registry.audit.note import parse_verifier_key
 from registry.config import Settings
 from registry.projections import store
-from registry.projections.decode import read_window
+from registry.projections.library import read_window
 from registry.projections.rebuild import rebuild
 from registry.projections.runner import BATCH_SIZE, Runner, no_gc_pauses
 from registry.signing.keys import KeyStore

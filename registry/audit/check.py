@@ -26,7 +26,7 @@ from itertools import pairwise
 from registry.audit import checkpoints, merkle, tree
 from registry.audit.leaf import LeafError, leaf_bytes
 from registry.audit.note import Checkpoint, NoteError, Verifier, open_checkpoint
-from registry.projections.decode import lowest_position, read_window
+from registry.projections.library import lowest_position, read_window
 from registry.projections.runner import no_gc_pauses
 from registry.projections.store import Views
 

@@ -16,7 +16,6 @@ change feed of the agencies concerned.
 from __future__ import annotations
 
 import heapq
-import inspect
 import json
 from collections import OrderedDict
 from collections.abc import Container, Iterable
@@ -24,7 +23,6 @@ from datetime import date
 from typing import Any
 
 import orjson
-from eventsourcing.domain import CanMutateAggregate, DecoratedFuncCaller, decorated_funcs
 from eventsourcing.utils import get_topic
 
 from registry.application import Registry
@@ -32,7 +30,7 @@ from registry.domain.agency import Agency
 from registry.domain.events import BASE_FIELDS, json_value
 from registry.domain.officer import EFFECTIVE_ORDER, Officer
 from registry.domain.values import CertificateStatus, Credential
-from registry.projections import store
+from registry.projections import library, store
 from registry.projections.store import Views
 
 OFFICER_EVENTS = [
@@ -130,7 +128,7 @@ _AGENCY, _MOVE, _ISSUE, _CHANGE, _OTHER = "agency", "move", "issue", "change", "
 class _Plan:
     """How the apply loop treats events of one class."""
 
-    __slots__ = ("certificates", "kind", "method", "name", "params", "placements")
+    __slots__ = ("certificates", "kind", "name", "placements")
 
     def __init__(self, cls: type) -> None:
         if issubclass(cls, Agency.Registered | Agency.Updated):
@@ -144,7 +142,6 @@ class _Plan:
         else:
             self.kind = _OTHER
         self.name = cls.__name__
-        self.method, self.params = _decorated_method(cls)
         self.placements, self.certificates = ROWS_CHANGED.get(cls, (True, True))
 
 
@@ -156,32 +153,6 @@ def _plan(cls: type) -> _Plan:
     if plan is None:
         plan = _PLANS[cls] = _Plan(cls)
     return plan
-
-
-def _decorated_method(cls: type) -> tuple[Any, tuple[str, ...]]:
-    """The aggregate method an event class applies, and its parameters (None, () if the
-    event must go through `mutate`).
-
-    `mutate` checks the event follows the aggregate's version, calls the method decorated
-    with `@event` with the event's attributes the method names, then sets the version and
-    modification time. For events whose classes change none of that, the apply loop makes
-    the same call directly, without the library's per-event look-ups.
-    """
-    method = decorated_funcs.get(cls)
-    if (
-        method is None
-        or cls.mutate is not CanMutateAggregate.mutate
-        or cls.apply is not DecoratedFuncCaller.apply
-        or any(
-            "apply" in vars(base) and base.apply is not CanMutateAggregate.apply
-            for base in cls.__mro__[cls.__mro__.index(DecoratedFuncCaller) + 1 :]
-        )
-    ):
-        return None, ()
-    parameters = list(inspect.signature(method).parameters.values())[1:]
-    if any(p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD for p in parameters):
-        return None, ()
-    return method, tuple(p.name for p in parameters)
 
 
 def certificate_timeline(officer: Officer, number: str) -> list[list[Any]]:
@@ -286,22 +257,11 @@ class ReadModels:
             officer = None
             if version != 1:
                 officer = entry[0] if entry is not None else cache.get(key)
-                if officer is None or officer._version != version - 1:
+                if officer is None or officer.version != version - 1:
                     officer = self._officer_before(event)
             before = officer.agency_on(None) if officer and kind is _MOVE else None
-            method = plan.method
-            if method is None or officer is None:
-                officer = event.mutate(officer)
-            else:
-                # What `mutate` does, without its per-event look-ups (see _decorated_method).
-                try:
-                    args = [state[name] for name in plan.params]
-                except KeyError:  # an attribute missing: the method's default applies
-                    officer = event.mutate(officer)
-                else:
-                    method(officer, *args)
-                    officer._version = version
-                    officer._modified_on = timestamp
+            # What `mutate` does, without its per-event look-ups (the version is checked above).
+            officer = library.mutate(event, officer)
             if entry is None:
                 entry = touched[key] = (officer, str(originator_id))
                 # From now until the flush, its expiries are swept from the aggregate.

@@ -22,7 +22,8 @@ import psycopg
 from registry.application import Registry
 from registry.audit.tree import MerkleTree
 from registry.projections import store
-from registry.projections.decode import FastDecoder, read_window
+from registry.projections.decode import FastDecoder
+from registry.projections.library import read_window
 from registry.projections.read_models import ReadModels
 from registry.projections.store import Views
 

@@ -19,7 +19,7 @@ from registry.audit import checkpoints, merkle, tree
 from registry.audit.leaf import leaf_bytes
 from registry.audit.note import Checkpoint, verifier_key
 from registry.audit.verifier import AuditError, check_consistency, check_inclusion
-from registry.projections.decode import read_window
+from registry.projections.library import read_window
 from registry.projections.runner import Runner
 from registry.signing.jws import claims_of, parse
 from registry.signing.keys import KeyStore
