@@ -1,7 +1,7 @@
 """Where the registry may send webhooks: https to public addresses only (a guard against SSRF).
 
-`check_url` vets a URL when an agency registers it. `guarded_client` gives an `httpx.Client`
-that checks again at connect time, against the very address it connects to, so a name that
+`check_url` vets a URL when an agency registers it. `GuardedSender` sends webhooks and
+checks again at connect time, against the very address it connects to, so a name that
 resolves to a public address at registration and to a private one later (DNS rebinding) is
 still refused. Redirects are not followed; a caller that follows one is checked the same way.
 Loopback is refused unless `allow_loopback` is on (tests and local use only).
@@ -12,12 +12,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpcore
-import httpx
 
 from registry.domain.errors import InvalidInput
 
@@ -48,7 +48,7 @@ _NAMED_RANGES = [
 ]
 
 
-class RefusedAddress(httpx.ConnectError):
+class RefusedAddress(httpcore.ConnectError):
     """The guarded client refused to connect: `target` is the address or URL, `reason` why."""
 
     def __init__(self, target: str, reason: str) -> None:
@@ -199,14 +199,33 @@ class GuardedBackend(httpcore.SyncBackend):
         return super().connect_tcp(addresses[-1], port, timeout, **options)
 
 
-class GuardedTransport(httpx.HTTPTransport):
-    """An httpx transport whose every connection goes through a `GuardedBackend`.
+#: What sending through a `GuardedSender` raises when no answer comes: a refused address,
+#: a failed connection or TLS handshake, a timeout, or a receiver that broke HTTP.
+SEND_ERRORS = (
+    httpcore.NetworkError,
+    httpcore.TimeoutException,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    OSError,
+)
 
-    httpx.HTTPTransport takes no network backend, so this replaces the connection pool it
-    builds with an httpcore.ConnectionPool given the guarded backend (httpcore's public
-    `network_backend` argument); no proxy or Unix socket is used. `verify` is as in httpx
-    (an ssl.SSLContext for a receiver with its own CA). Each request's URL must also be https,
-    or http to a loopback host when loopback is allowed, which covers followed redirects.
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]  # names in lower case
+    content: bytes  # at most the `keep` bytes asked for
+
+
+class GuardedSender:
+    """Sends webhook requests over kept-alive connections whose every connection goes
+    through a `GuardedBackend` (an httpcore connection pool, httpcore's public
+    `network_backend` argument).
+
+    Nothing is taken from the environment (no proxies, no .netrc) and no redirect is
+    followed: a 3xx is an answer like any other. Each request's URL must be https, or http
+    to a loopback host when loopback is allowed, so a caller that follows a `Location` is
+    checked the same way. `verify` is an ssl.SSLContext for a receiver with its own CA.
     """
 
     def __init__(
@@ -214,35 +233,62 @@ class GuardedTransport(httpx.HTTPTransport):
         *,
         allow_loopback: bool = False,
         resolve: Resolver = resolve_host,
-        verify: ssl.SSLContext | bool = True,
+        timeout: float = 15.0,
+        verify: ssl.SSLContext | None = None,
     ) -> None:
-        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
-        super().__init__(verify=ssl_context, trust_env=False)
         self.allow_loopback = allow_loopback
+        self.timeout = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context,
+            ssl_context=verify or ssl.create_default_context(),
             max_connections=20,
             max_keepalive_connections=10,
             keepalive_expiry=5.0,
             network_backend=GuardedBackend(allow_loopback=allow_loopback, resolve=resolve),
         )
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Refuse a URL that is neither https nor allowed loopback http, then send it."""
-        url = request.url
-        if url.scheme != "https" and not (
-            url.scheme == "http" and self.allow_loopback and _is_loopback_host(url.host)
+    def request(
+        self,
+        method: str,
+        url: str,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        *,
+        keep: int = 65536,
+    ) -> Answer:
+        """Send one request and return its answer, of whose body at most `keep` bytes are
+        read (a connection left with more unread is closed, not reused). Raises
+        RefusedAddress, or another of SEND_ERRORS when no answer came."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.scheme != "https" and not (
+            parts.scheme == "http" and self.allow_loopback and _is_loopback_host(host)
         ):
-            raise RefusedAddress(str(url.copy_with(query=None)), "not an https URL")
-        return super().handle_request(request)
+            shown = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+            raise RefusedAddress(shown, "not an https URL")
+        sent = [(b"host", parts.netloc.rpartition("@")[2].encode("ascii"))]
+        sent += [(k.encode("ascii"), v.encode("ascii")) for k, v in (headers or {}).items()]
+        if body or method in ("POST", "PUT", "PATCH"):
+            sent.append((b"content-length", str(len(body)).encode("ascii")))
+        extensions = {"timeout": self.timeout}
+        with self._pool.stream(method, url, headers=sent, content=body, extensions=extensions) as r:
+            content = b""
+            for chunk in r.iter_stream():
+                content += chunk
+                if len(content) >= keep:
+                    break
+            heard = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in r.headers}
+            return Answer(r.status, heard, content[:keep])
 
+    def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, keep: int = 65536
+    ) -> Answer:
+        return self.request("POST", url, body, headers, keep=keep)
 
-def guarded_client(
-    *, allow_loopback: bool = False, timeout: float = 15.0, resolve: Resolver = resolve_host
-) -> httpx.Client:
-    """Return an httpx.Client for webhook delivery: guarded connections, no redirects followed,
-    no proxies or .netrc from the environment."""
-    transport = GuardedTransport(allow_loopback=allow_loopback, resolve=resolve)
-    return httpx.Client(
-        transport=transport, follow_redirects=False, timeout=timeout, trust_env=False
-    )
+    def close(self) -> None:
+        self._pool.close()
+
+    def __enter__(self) -> GuardedSender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import httpx
-
-from registry.alerts.addresses import guarded_client
+from registry.alerts.addresses import SEND_ERRORS, GuardedSender
 from registry.alerts.endpoints import Endpoints
 from registry.alerts.outbox import fill, fill_watch_endings
 from registry.alerts.signature import headers
@@ -105,7 +103,7 @@ class Worker:
         signing_key: Callable[[], Signer] | None,
         issuer: str,
         *,
-        client: httpx.Client | None = None,
+        sender: GuardedSender | None = None,
         now: Callable[[], float] = time.time,
         lease: float = LEASE,
         jitter: Callable[[], float] = random.random,
@@ -119,7 +117,7 @@ class Worker:
         self.signing_key = signing_key
         self.issuer = issuer
         allow = endpoints.app.settings.webhooks_allow_loopback
-        self.client = client or guarded_client(allow_loopback=allow, timeout=TIMEOUT)
+        self.sender = sender or GuardedSender(allow_loopback=allow, timeout=TIMEOUT)
         self.now = now
         self.lease = lease
         self.jitter = jitter
@@ -249,13 +247,13 @@ class Worker:
     def _post(self, url: str, body: bytes, sent: dict[str, str]) -> Outcome:
         started = time.monotonic()
         try:
-            answer = self.client.post(url, content=body, headers=sent, timeout=TIMEOUT)
-        except (httpx.HTTPError, OSError) as e:
+            answer = self.sender.post(url, body, sent, keep=ANSWER_KEPT)
+        except SEND_ERRORS as e:
             error = f"{type(e).__name__}: {e}"[:500]
             return Outcome(None, error, "", None, time.monotonic() - started)
-        text = answer.content[:ANSWER_KEPT].decode("utf-8", "replace")
+        text = answer.content.decode("utf-8", "replace")
         wait = retry_after(answer.headers.get("retry-after"), self.now())
-        return Outcome(answer.status_code, "", text, wait, time.monotonic() - started)
+        return Outcome(answer.status, "", text, wait, time.monotonic() - started)
 
     def _conclude(
         self, row: dict[str, Any], outcome: Outcome | None, state: str | None,

@@ -132,7 +132,12 @@ def test_deliveries_are_kept_replayed_with_the_same_id_and_stop_when_disabled(
     suspend(api, number)
     [first] = arrived(receiver, 1)
     base = f"{HOOKS}/{found['id']}"
-    [delivery] = ok_list(api.client("agency").get(f"{base}/deliveries"))
+    # The worker keeps the outcome just after the receiver has the alert.
+    deadline = time.monotonic() + 10
+    while (delivery := ok_list(api.client("agency").get(f"{base}/deliveries"))[0])["state"] == (
+        "pending"
+    ) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert delivery["state"] == "delivered" and delivery["tried"][0]["status"] == 204
     assert delivery["msg_id"] == first.headers["webhook-id"]
     again = api.client("agency").post(f"{base}/deliveries/{delivery['msg_id']}/replay")

@@ -1,6 +1,6 @@
-"""Webhook addresses: which URLs an agency may register, and where the guarded client connects.
+"""Webhook addresses: which URLs an agency may register, and where the guarded sender connects.
 
-The client tests use real sockets on 127.0.0.1: an http.server in a thread, and a bare
+The sender tests use real sockets on 127.0.0.1: an http.server in a thread, and a bare
 listening socket that shows whether a refused connection was even attempted.
 """
 
@@ -11,14 +11,15 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-import httpx
+import httpcore
 import pytest
 
 from registry.alerts.addresses import (
+    SEND_ERRORS,
+    GuardedSender,
     RefusedAddress,
     Resolver,
     check_url,
-    guarded_client,
     refused,
     resolve_host,
 )
@@ -250,7 +251,7 @@ def test_allow_loopback_still_refuses_other_ranges(url: str, message: str) -> No
     assert message in refusal.value.message
 
 
-# --- guarded_client(): checks at connect time -----------------------------------------------
+# --- GuardedSender: checks at connect time --------------------------------------------------
 
 
 class _Hooks(BaseHTTPRequestHandler):
@@ -320,69 +321,81 @@ def _no_connection_reached(listener: socket.socket) -> bool:
     return False
 
 
-def test_the_client_follows_no_redirects_and_ignores_the_environment() -> None:
-    with guarded_client() as client:
-        assert client.follow_redirects is False
-        assert client.trust_env is False
+def test_the_sender_takes_no_proxy_from_the_environment(
+    server: _HookServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, "http://10.9.9.9:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    with GuardedSender(allow_loopback=True) as sender:
+        assert sender.request("GET", f"http://127.0.0.1:{_port(server)}/direct").content == b"ok"
+    assert server.paths == ["/direct"]
 
 
 def test_loopback_server_is_refused_by_default(server: _HookServer) -> None:
-    with guarded_client() as client:
+    with GuardedSender() as sender:
         with pytest.raises(RefusedAddress) as refusal:
-            client.get(f"https://127.0.0.1:{_port(server)}/")
+            sender.request("GET", f"https://127.0.0.1:{_port(server)}/")
         assert str(refusal.value) == "Refused to connect to 127.0.0.1: it is a loopback address."
         assert refusal.value.reason == "a loopback address"
         with pytest.raises(RefusedAddress, match="it is not an https URL"):
-            client.get(f"http://127.0.0.1:{_port(server)}/")
+            sender.request("GET", f"http://127.0.0.1:{_port(server)}/")
         with pytest.raises(RefusedAddress, match=r"(127\.0\.0\.1|::1) \(for localhost\): it is a"):
-            client.get(f"https://localhost:{_port(server)}/")
+            sender.request("GET", f"https://localhost:{_port(server)}/")
     assert server.paths == []
 
 
 def test_a_refused_address_is_never_connected_to(listener: socket.socket) -> None:
-    with guarded_client() as client, pytest.raises(RefusedAddress):
-        client.post(f"https://127.0.0.1:{_port(listener)}/", content=b"{}")
+    with GuardedSender() as sender, pytest.raises(RefusedAddress):
+        sender.post(f"https://127.0.0.1:{_port(listener)}/", b"{}", {})
     assert _no_connection_reached(listener)
 
 
 def test_loopback_server_is_reached_when_allowed(server: _HookServer) -> None:
-    with guarded_client(allow_loopback=True) as client:
-        assert client.get(f"http://127.0.0.1:{_port(server)}/one").text == "ok"
-        assert client.post(f"http://localhost:{_port(server)}/two", content=b"{}").text == "ok"
+    with GuardedSender(allow_loopback=True) as sender:
+        assert sender.request("GET", f"http://127.0.0.1:{_port(server)}/one").content == b"ok"
+        assert sender.post(f"http://localhost:{_port(server)}/two", b"{}", {}).content == b"ok"
     assert server.paths == ["/one", "/two"]
 
 
+def test_an_answer_is_read_only_up_to_what_is_kept(server: _HookServer) -> None:
+    with GuardedSender(allow_loopback=True) as sender:
+        answer = sender.post(f"http://127.0.0.1:{_port(server)}/", b"{}", {}, keep=1)
+    assert (answer.status, answer.content) == (200, b"o")
+
+
 def test_allowed_loopback_still_refuses_private_and_metadata() -> None:
-    with guarded_client(allow_loopback=True) as client:
+    with GuardedSender(allow_loopback=True) as sender:
         with pytest.raises(RefusedAddress, match=r"169\.254\.169\.254: it is the cloud metadata"):
-            client.get("https://169.254.169.254/latest/meta-data/")
+            sender.request("GET", "https://169.254.169.254/latest/meta-data/")
         with pytest.raises(RefusedAddress, match=r"10\.0\.0\.1: it is a private address"):
-            client.get("https://10.0.0.1/")
+            sender.request("GET", "https://10.0.0.1/")
         with pytest.raises(RefusedAddress, match="not an https URL"):
-            client.get("http://10.0.0.1/")
+            sender.request("GET", "http://10.0.0.1/")
 
 
 def test_a_redirect_is_not_followed(server: _HookServer) -> None:
     server.location = f"http://127.0.0.1:{_port(server)}/elsewhere"
-    with guarded_client(allow_loopback=True) as client:
-        response = client.get(f"http://127.0.0.1:{_port(server)}/redirect")
-    assert response.status_code == 302
-    assert response.next_request is not None
-    assert str(response.next_request.url) == server.location
+    with GuardedSender(allow_loopback=True) as sender:
+        answer = sender.request("GET", f"http://127.0.0.1:{_port(server)}/redirect")
+    assert answer.status == 302
+    assert answer.headers["location"] == server.location
     assert server.paths == ["/redirect"]
 
 
 def test_a_followed_redirect_is_checked_again(server: _HookServer) -> None:
     url = f"http://127.0.0.1:{_port(server)}/redirect"
-    with guarded_client(allow_loopback=True, resolve=PUBLIC) as client:
-        with pytest.raises(RefusedAddress, match=r"169\.254\.169\.254: it is the cloud metadata"):
-            client.get(url, follow_redirects=True)
-        server.location = "https://inside.example.com/hook"
-        with pytest.raises(RefusedAddress, match=r"10\.1\.2\.3 \(for inside.example.com\)"):
-            client.get(url, follow_redirects=True)
-        server.location = "http://hooks.example.com/hook"
-        with pytest.raises(RefusedAddress, match="not an https URL"):
-            client.get(url, follow_redirects=True)
+    with GuardedSender(allow_loopback=True, resolve=PUBLIC) as sender:
+        for location, refusal in [
+            ("https://169.254.169.254/latest/meta-data/", r"169\.254\.169\.254: it is the cloud"),
+            ("https://inside.example.com/hook", r"10\.1\.2\.3 \(for inside.example.com\)"),
+            ("http://hooks.example.com/hook", "not an https URL"),
+        ]:
+            server.location = location
+            answer = sender.request("GET", url)
+            assert answer.status == 302
+            with pytest.raises(RefusedAddress, match=refusal):
+                sender.request("GET", answer.headers["location"])
     assert server.paths == ["/redirect"] * 3
 
 
@@ -394,8 +407,8 @@ def test_dns_rebinding_is_refused_at_connect_time(listener: socket.socket) -> No
         return next(answers)
 
     url = check_url(f"https://hooks.example.com:{_port(listener)}/cit", resolve=rebinding)
-    with guarded_client(resolve=rebinding) as client, pytest.raises(RefusedAddress) as refusal:
-        client.post(url, json={"event": "certificate-issued"})
+    with GuardedSender(resolve=rebinding) as sender, pytest.raises(RefusedAddress) as refusal:
+        sender.post(url, b'{"event": "certificate-issued"}', {"content-type": "application/json"})
     assert str(refusal.value) == (
         "Refused to connect to 127.0.0.1 (for hooks.example.com): it is a loopback address."
     )
@@ -404,28 +417,28 @@ def test_dns_rebinding_is_refused_at_connect_time(listener: socket.socket) -> No
 
 def test_a_name_with_any_refused_address_is_refused_at_connect(listener: socket.socket) -> None:
     mixed = names({"hooks.example.com": ["93.184.215.14", "127.0.0.1"]})
-    with guarded_client(resolve=mixed) as client, pytest.raises(RefusedAddress):
-        client.get(f"https://hooks.example.com:{_port(listener)}/")
+    with GuardedSender(resolve=mixed) as sender, pytest.raises(RefusedAddress):
+        sender.request("GET", f"https://hooks.example.com:{_port(listener)}/")
     assert _no_connection_reached(listener)
 
 
 def test_connect_tries_each_allowed_address_in_turn(server: _HookServer) -> None:
-    # Nothing listens on 127.0.0.2 at this port, so the client moves on to 127.0.0.1.
+    # Nothing listens on 127.0.0.2 at this port, so the sender moves on to 127.0.0.1.
     two = names({"localhost": ["127.0.0.2", "127.0.0.1"]})
-    with guarded_client(allow_loopback=True, resolve=two) as client:
-        assert client.get(f"http://localhost:{_port(server)}/again").text == "ok"
+    with GuardedSender(allow_loopback=True, resolve=two) as sender:
+        assert sender.request("GET", f"http://localhost:{_port(server)}/again").content == b"ok"
     assert server.paths == ["/again"]
 
 
 def test_a_name_that_does_not_resolve_is_an_ordinary_connect_error() -> None:
-    with guarded_client(resolve=PUBLIC) as client, pytest.raises(httpx.ConnectError) as failure:
-        client.get("https://nowhere.example.com/")
+    with GuardedSender(resolve=PUBLIC) as sender, pytest.raises(httpcore.ConnectError) as failure:
+        sender.request("GET", "https://nowhere.example.com/")
     assert not isinstance(failure.value, RefusedAddress)
     assert "cannot resolve nowhere.example.com" in str(failure.value)
 
 
-def test_refused_address_is_an_httpx_transport_error() -> None:
-    with guarded_client() as client, pytest.raises(httpx.TransportError) as failure:
-        client.get("https://[::1]/")
+def test_a_refused_address_is_one_of_the_errors_a_sender_raises() -> None:
+    with GuardedSender() as sender, pytest.raises(SEND_ERRORS) as failure:
+        sender.request("GET", "https://[::1]/")
     assert isinstance(failure.value, RefusedAddress)
-    assert failure.value.request.url.host == "::1"
+    assert failure.value.target == "::1"
