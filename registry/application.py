@@ -15,11 +15,11 @@ import itertools
 import logging
 import random
 import time as time_module
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -84,7 +84,7 @@ class Outcome:
     """A decided command before it is saved: its receipt (position 0) and new events."""
 
     receipt: Receipt
-    events: list[DomainEventProtocol[UUID]]
+    events: Sequence[DomainEventProtocol[UUID]]
 
 
 @dataclass(frozen=True)
@@ -407,10 +407,14 @@ class Registry(Application[UUID]):
     def stored(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """The aggregate `aggregate_id` as it stands now, if there is one and it is a `kind`."""
         try:
-            found = self.repository.get(aggregate_id)
+            found: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, kind) else None
+
+    def _stored_events(self, officer_id: UUID) -> Iterator[Officer.Event]:
+        """An officer's stored events, oldest first."""
+        return cast("Iterator[Officer.Event]", self.events.get(officer_id))
 
     def officer_id(self, ref: str) -> UUID:
         """Find an officer by registry id, POST number or certificate number."""
@@ -422,7 +426,7 @@ class Registry(Application[UUID]):
         if as_recorded_at is None:
             return self.repository.get(officer_id)
         version = None
-        for stored in self.events.get(officer_id):
+        for stored in self._stored_events(officer_id):
             if stored.timestamp > as_recorded_at:
                 break
             version = stored.originator_version
@@ -443,12 +447,13 @@ class Registry(Application[UUID]):
         after each event recorded later, each with that event: one pass over the events."""
         officer: Officer | None = None
         found: list[tuple[HistoryEntry | None, OfficerStatus | None]] = []
-        for stored in self.events.get(self.officer_id(ref)):
+        for stored in self._stored_events(self.officer_id(ref)):
             if stored.timestamp > since and not found:
-                found.append((None, officer and _status_of(officer, on)))
+                found.append((None, None if officer is None else _status_of(officer, on)))
             officer = stored.mutate(officer)
             if found:
-                found.append((history_entry(stored), _status_of(officer, on)))
+                status = None if officer is None else _status_of(officer, on)
+                found.append((history_entry(stored), status))
         if not found and officer is not None:
             found.append((None, _status_of(officer, on)))
         return found
@@ -457,7 +462,7 @@ class Registry(Application[UUID]):
         """Every event about an officer in order, optionally only those recorded by a moment."""
         officer_id = self.officer_id(ref)
         entries = []
-        for stored in self.events.get(officer_id):
+        for stored in self._stored_events(officer_id):
             if as_recorded_at is not None and stored.timestamp > as_recorded_at:
                 break
             entries.append(history_entry(stored))

@@ -117,9 +117,14 @@ class CreatedIds:
                 page = self.recorder.select_notifications(
                     start=self._read_to + 1, limit=1000, stop=newest, topics=[self.topic]
                 )
-                self._ids.extend(n.originator_id for n in page)
+                self._ids.extend(_uuid(n.originator_id) for n in page)
                 self._read_to = page[-1].id if len(page) == 1000 else newest
             return list(self._ids)
+
+
+def _uuid(value: UUID | str) -> UUID:
+    """An id as a notification carries it (eventsourcing types it either way) as a UUID."""
+    return value if isinstance(value, UUID) else UUID(value)
 
 
 def existing_ids(recorder: AggregateRecorder, ids: Collection[UUID]) -> set[UUID] | None:
@@ -143,14 +148,14 @@ def existing_ids(recorder: AggregateRecorder, ids: Collection[UUID]) -> set[UUID
                 found.update(UUID(row["originator_id"]) for row in c.fetchall())
         return found
     if isinstance(recorder, PostgresAggregateRecorder):
-        statement = SQL(
+        query = SQL(
             "SELECT DISTINCT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s)"
         ).format(
             schema=Identifier(recorder.datastore.schema),
             table=Identifier(recorder.events_table_name),
         )
         with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, [wanted])
+            curs.execute(query, [wanted])
             found.update(row["originator_id"] for row in curs.fetchall())
         return found
     return None

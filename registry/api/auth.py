@@ -10,7 +10,7 @@ checks (an agency key reads only its agency) are made with `in_agency` and
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
@@ -67,12 +67,6 @@ class Gate(Allow):
 def allow(*roles: ApiRole) -> Any:
     """`dependencies=[allow(...)]` on a route that does not need to know its caller."""
     return Depends(Gate(*roles))
-
-
-def callers(*roles: ApiRole) -> Any:
-    """The type of a route's `caller` parameter: `State = callers(ApiRole.STATE)` at module
-    level, then `caller: State` in the route's signature."""
-    return Annotated[Caller, Depends(Gate(*roles))]
 
 
 #: Roles that may read anything, and change nothing unless the route says so.

@@ -126,6 +126,8 @@ def within_limits(scope: Any) -> bool:
 class LimitedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with limits on the head and deadlines for slow requests."""
 
+    conn: _Connection
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.conn = _Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)

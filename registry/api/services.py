@@ -108,7 +108,7 @@ class Services:
         whoever gets there first (this thread, the background runner, another process).
         """
         if self.runner.position() < position:
-            self.runner.catch_up(until=position, only=self.runner.read_models)
+            self.runner.catch_up(until=position, only=self.runner.read_models)  # type: ignore[arg-type]  # runner.Projection's `topics` wants a read-only property
 
     def settled(self, position: int, patience: float | None = None) -> bool:
         """`caught_up` for a command already recorded: the database failing now (busy, say)
@@ -132,7 +132,7 @@ class Services:
 async def services_of(request: Request) -> Services:
     """The services of the app serving `request` (a route dependency; a coroutine, so that
     FastAPI calls it on the event loop rather than in its thread pool)."""
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 def prepare(settings: Settings) -> list[str]:

@@ -131,7 +131,7 @@ def body_of(command: type[Command], *from_path: str) -> type[BaseModel]:
         for name, info in command.model_fields.items()
         if name not in from_path
     }
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(
         f"{command.__name__}Body",
         __config__=ConfigDict(extra="forbid"),
         __doc__=command.__doc__,
@@ -162,10 +162,10 @@ def strict(annotation: Any) -> Any:
 
 #: What a body adds to each type of value a command takes, to read it strictly.
 _STRICT: dict[Any, tuple[Any, ...]] = {
-    bool: JsonBool.__metadata__,
+    bool: get_args(JsonBool)[1:],
     int: (BeforeValidator(_json_number),),
     float: (BeforeValidator(_json_number),),
-    date: IsoDate.__metadata__,
+    date: get_args(IsoDate)[1:],
 }
 
 
@@ -181,12 +181,12 @@ def _amendments() -> Any:
             for annotation in given or [info.annotation]:
                 if annotation not in kinds[name]:
                     kinds[name].append(annotation)
-    shape = TypedDict(  # type: ignore[operator]
+    shape: Any = TypedDict(  # type: ignore[misc]
         "Amendments",
         {name: strict(Union[tuple(found)]) for name, found in kinds.items()},  # noqa: UP007
         total=False,
     )
-    shape.__pydantic_config__ = ConfigDict(extra="forbid")
+    shape.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
     shape.__doc__ = (
         "The fields of the corrected record to amend: a training's kind, hours, began_on, "
         "completed_on or volunteered; an exam's kind, passed or taken_on; a POST status "
@@ -203,4 +203,4 @@ Amendments = _amendments()
 def command_from(command: type[C], body: BaseModel | None, **from_path: Any) -> C:
     """The command of a request: its body's fields and those from the URL, validated whole."""
     data = body.model_dump(exclude_unset=True) if body is not None else {}
-    return parse(command, {**data, **from_path})  # type: ignore[no-any-return]
+    return parse(command, {**data, **from_path})

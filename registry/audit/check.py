@@ -26,6 +26,7 @@ from itertools import pairwise
 from registry.audit import checkpoints, merkle, tree
 from registry.audit.leaf import LeafError, leaf_bytes
 from registry.audit.note import Checkpoint, NoteError, Verifier, open_checkpoint
+from registry.domain.errors import InvalidInput
 from registry.projections.library import lowest_position, read_window
 from registry.projections.runner import no_gc_pauses
 from registry.projections.store import Views
@@ -36,7 +37,7 @@ WINDOW = 20_000
 Progress = Callable[[int, int], None]
 
 
-class Failed(Exception):
+class Failed(InvalidInput):
     """What failed first, and where."""
 
     def __init__(self, where: str, message: str) -> None:

@@ -27,6 +27,8 @@ from uuid import UUID
 
 import orjson
 
+from registry.domain.errors import RegistryError
+
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: A number (position or version) and the length of the text after it.
@@ -37,7 +39,7 @@ _TIME = struct.Struct(">q")
 _STAMP = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
 
 
-class LeafError(ValueError):
+class LeafError(RegistryError, ValueError):
     """A stored event that cannot be encoded as a leaf (it names the position)."""
 
 

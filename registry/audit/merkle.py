@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 
+from registry.domain.errors import InvalidInput
+
 #: The hash of an empty tree.
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 HASH_SIZE = 32
@@ -28,7 +30,7 @@ Fetch = Callable[[Sequence[Node]], dict[Node, bytes]]
 """Hashes of the complete nodes asked for (each must be known)."""
 
 
-class ProofError(ValueError):
+class ProofError(InvalidInput, ValueError):
     """A proof, a root or a size that does not verify."""
 
 

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from registry.domain.errors import InvalidInput
+
 ED25519 = 0x01
 KEY_SIZE = 32
 SIGNATURE_SIZE = 64
@@ -46,7 +48,7 @@ _HEX_ID = re.compile(r"[0-9a-f]{8}")
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 
 
-class NoteError(ValueError):
+class NoteError(InvalidInput, ValueError):
     """A malformed or unverifiable signed note, verifier key or checkpoint."""
 
 

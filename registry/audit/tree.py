@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from registry.audit import merkle
 from registry.audit.leaf import leaf_bytes
+from registry.domain.errors import NotFound
 from registry.projections import store
 from registry.projections.store import Views
 
@@ -54,7 +55,7 @@ TABLES = (
 )
 
 
-class TreeError(LookupError):
+class TreeError(NotFound, LookupError):
     """A leaf, a size or a proof the tree cannot give (it says why)."""
 
 

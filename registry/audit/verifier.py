@@ -22,9 +22,10 @@ from registry.audit.note import (
     open_checkpoint,
     parse_verifier_key,
 )
+from registry.domain.errors import InvalidInput
 
 
-class AuditError(ValueError):
+class AuditError(InvalidInput, ValueError):
     """A checkpoint or a proof that does not verify."""
 
 

@@ -40,7 +40,7 @@ def checkpoint(ctx: typer.Context) -> None:
     signing = Signing(app, runner)
     signing.signer("checkpoint")  # made and published first (if new), so the tree covers it
     assert runner.tree is not None
-    runner.catch_up(only=runner.tree)
+    runner.catch_up(only=runner.tree)  # type: ignore[arg-type]  # runner.Projection's `topics` wants a read-only property
     kept = signing.checkpoint()
     if current.json:
         emit_json(
@@ -148,7 +148,7 @@ def verify(
                 "leaves": report.leaves,
                 "checkpoints": report.checkpoints,
                 "failure": None
-                if report.ok
+                if report.failure is None
                 else {"where": report.failure.where, "message": report.failure.message},
                 "notes": report.notes,
                 "keys": source,

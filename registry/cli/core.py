@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 from urllib.parse import urlsplit
 
 import psycopg
@@ -93,9 +93,16 @@ def _os_user() -> str:
         return "unknown"
 
 
+class Time(TypedDict, total=False):
+    """The time keywords of `Registry`."""
+
+    clock: Callable[[], date]
+    now: Callable[[], datetime]
+
+
 #: Keyword arguments of `Registry` that set the command line's time (`clock`, `now`);
 #: empty: the real time. Tests set them to run the command line on a fixed day.
-TIME: dict[str, Callable[[], Any]] = {}
+TIME: Time = {}
 
 
 def moment() -> datetime:
@@ -103,7 +110,7 @@ def moment() -> datetime:
     (an offline token): the time set in `TIME`, as a registry would take it, else the
     real time."""
     if "now" in TIME:
-        return TIME["now"]()  # type: ignore[no-any-return]
+        return TIME["now"]()
     if "clock" in TIME:
         return RecordedOn(TIME["clock"], Settings.from_env().zone())()
     return datetime.now().astimezone()

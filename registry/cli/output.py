@@ -80,7 +80,7 @@ def receipt(receipt: Receipt, summary: str, *, as_json: bool) -> None:
 
 def status(st: OfficerStatus, *, as_recorded_at: datetime | None, as_json: bool) -> None:
     """An officer and each certificate as they stand on `st.on`."""
-    certificates = [
+    certificates: list[dict[str, Any]] = [
         {
             "number": view.number,
             "credential": view.credential,

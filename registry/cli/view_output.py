@@ -277,7 +277,9 @@ def changes(code: str, after: int, found: list[Change], zone: tzinfo, *, as_json
 
 def projection_status(head: int, positions: dict[str, int], *, as_json: bool) -> None:
     """Where each projection stands, and how many log positions it is behind."""
-    rows = [{"name": n, "position": p, "behind": head - p} for n, p in positions.items()]
+    rows: list[dict[str, Any]] = [
+        {"name": n, "position": p, "behind": head - p} for n, p in positions.items()
+    ]
     if as_json:
         emit_json({"head": head, "projections": rows})
         return

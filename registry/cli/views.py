@@ -191,7 +191,7 @@ def run(
 @contextmanager
 def _stop_on_signal(runner: Runner) -> Iterator[None]:
     """Ctrl-C (or SIGTERM) lets the batch in hand finish, then stops; a second one interrupts."""
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
 
     def stop(signum: int, frame: Any) -> None:
         runner.stop()

@@ -260,7 +260,7 @@ class Officer(RegistryAggregate):
         effect by `on` (a correction that voids it undoes it)."""
         for fact in _live(self.employment, on):
             if fact.separation is SeparationReason.DECEASED:
-                return fact.effective_on  # type: ignore[no-any-return]
+                return fact.effective_on
         return None
 
     def _refuse_if_deceased(self, on: date, what: str) -> None:

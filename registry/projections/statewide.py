@@ -53,7 +53,7 @@ def remembered(views: Views, question: Hashable, answer: Callable[[], T]) -> T:
         kept = _answers.setdefault(views, OrderedDict())
         if key in kept:
             kept.move_to_end(key)
-            return kept[key]  # type: ignore[no-any-return]
+            return kept[key]
     found = answer()
     with _lock:
         kept[key] = found

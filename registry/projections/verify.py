@@ -269,7 +269,7 @@ def _groups(
 
 def _position(read: Read, views: Views) -> int:
     """The read models' log position, as the snapshot sees it."""
-    tracking = "tracking" if views.dialect == "sqlite" else views.tracking_table_name
+    tracking = views.tracking_table_name if isinstance(views, store.PostgresViews) else "tracking"
     name = store.NAME.replace("'", "''")
     statement = (
         f"SELECT MAX(notification_id) AS at FROM {tracking} WHERE application_name = '{name}'"
@@ -285,7 +285,7 @@ def _snapshot(views: Views) -> Iterator[Read]:
     PostgreSQL: one REPEATABLE READ, READ ONLY transaction, rows streamed by a server-side
     cursor. SQLite: one read transaction (in WAL mode, writers carry on meanwhile).
     """
-    if views.dialect == "postgres":
+    if isinstance(views, store.PostgresViews):
         with (
             views.datastore.get_connection() as connection,
             connection.transaction(force_rollback=True),

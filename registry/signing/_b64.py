@@ -12,7 +12,7 @@ _ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # base64url to standard base64; "+", "/" and "=" become "*", which strict decoding refuses
 _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/***")
 # the characters that set bits a decoder drops at the end of a string of length 2 or 3 mod 4
-_UNUSED = (
+_UNUSED: tuple[frozenset[int], ...] = (
     frozenset(),
     frozenset(),
     frozenset(c for i, c in enumerate(_ALPHABET) if i & 0x0F),

@@ -55,7 +55,7 @@ def status_from_list(
         listed = last[2]  # its header, key and signature checked out with these very keys
     else:
         listed = _parse(jwt)
-        if type(listed) is Reason:
+        if isinstance(listed, Reason):
             reasons.append(listed)
             return None, None
         problem = _trust(jwt, listed, keys, retired)

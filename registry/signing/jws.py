@@ -150,7 +150,6 @@ def claims_of(jws: CompactJWS) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=64)
-@lru_cache(maxsize=64)
 def _protected(kid: str, typ: str) -> bytes:
     """The encoded protected header and its dot: the same for every token a key signs."""
     return encode_ascii(orjson.dumps({"alg": "EdDSA", "kid": kid, "typ": typ})) + b"."

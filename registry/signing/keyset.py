@@ -31,7 +31,7 @@ _B64URL_32_BYTES = re.compile(r"[A-Za-z0-9_-]{43}")
 
 def key_set(jwks: Mapping[str, Any] | KeySet) -> KeySet:
     """`jwks` as a `KeySet`; a JWK Set seen before (same content) is not read again."""
-    if type(jwks) is KeySet:
+    if isinstance(jwks, KeySet):
         return jwks
     try:
         content = orjson.dumps(jwks)

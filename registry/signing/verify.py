@@ -59,7 +59,7 @@ _new_tuple = tuple.__new__
 # every combination of the types allowed: one set look-up checks them all
 _GOOD_SHAPES = frozenset(itertools.product(*_SHAPE.values()))
 # the last `now` given: itself, its timestamp and its date (in its own zone)
-_moment: tuple[Any, float, date | None] = (None, 0.0, None)
+_moment: tuple[Any, float, date] = (None, 0.0, date.min)
 _CERT_STATUS = {
     "revoked": ReasonCode.REVOKED,
     "suspended": ReasonCode.SUSPENDED,
@@ -208,7 +208,8 @@ def _check_claims(
     if wrong:
         message = f"claims missing or of the wrong type: {', '.join(wrong)}"
         reasons.append(Reason(ReasonCode.MALFORMED, message))
-    exp, iat = claims.get("exp"), claims.get("iat")
+    exp: Any = claims.get("exp")
+    iat: Any = claims.get("iat")
     if "exp" not in wrong and at > exp + LEEWAY_SECONDS:
         reasons.append(Reason(ReasonCode.EXPIRED_TOKEN, f"the token expired at {iso_time(exp)}"))
     if "iat" not in wrong and at < iat - LEEWAY_SECONDS:
@@ -235,7 +236,7 @@ def _check_certificate(
     if issued_on is not None and issued_on > today:
         message = f"the certificate is issued on {issued_on}"
         reasons.append(Reason(ReasonCode.NOT_YET_VALID, message))
-    cert_status = claims.get("cert_status")
+    cert_status: Any = claims.get("cert_status")
     if cert_status != "in_force" and "cert_status" not in wrong:
         code = _CERT_STATUS.get(cert_status, ReasonCode.CERTIFICATE_NOT_IN_FORCE)
         message = f"the certificate was {cert_status!r}, not in force, when the token was signed"

@@ -381,10 +381,12 @@ class Staff:
             return waiting
         user = self._find(address)
         row = self._credentials(user.user_id) if user is not None else None
-        right = passwords.verify_password(row and row["password_hash"], password)
+        right = passwords.verify_password(None if row is None else row["password_hash"], password)
         if user is None or row is None or not right or user.disabled_on is not None:
             refusal = self._failed(keys, now)
-            self._audit(now, address, user and user.user_id, client, "wrong-password")
+            self._audit(
+                now, address, None if user is None else user.user_id, client, "wrong-password"
+            )
             return refusal
         self._forget(keys[0])
         if passwords.needs_rehash(row["password_hash"]):

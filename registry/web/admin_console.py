@@ -32,18 +32,18 @@ from registry.domain.values import Actor
 from registry.staff import StaffCaller
 from registry.web.staff import (
     SESSION,
+    StaffGate,
     check_form,
     cookie_of,
     page,
     read_form,
     redirect,
     session_form_token,
-    signed_in,
     staff_of,
 )
 
 router = APIRouter(include_in_schema=False)
-StateStaff = signed_in(ApiRole.STATE)
+StateStaff = Annotated[StaffCaller, Depends(StaffGate(ApiRole.STATE))]
 Svc = Annotated[Services, Depends(services_of)]
 #: An account's or a key's id, as it is written in a path.
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -21,13 +21,13 @@ from registry.domain.access import ApiRole
 from registry.projections import forecast, queries
 from registry.web import chart
 from registry.web.pages import render
-from registry.web.staff import NO_STORE, signed_in
+from registry.web.staff import NO_STORE, StaffCaller, StaffGate
 from registry.web.words import status_words
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
 #: Who reads an agency's pages: as the API's AGENCY_READERS.
-Reader = signed_in(ApiRole.STATE, ApiRole.AUDITOR, ApiRole.AGENCY)
+Reader = Annotated[StaffCaller, Depends(StaffGate(ApiRole.STATE, ApiRole.AUDITOR, ApiRole.AGENCY))]
 #: The change feed's page length.
 PAGE = 50
 #: The pages of an agency, in the order the navigation lists them: (path, name).

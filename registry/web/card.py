@@ -29,13 +29,13 @@ from registry.signing import jws
 from registry.signing.service import NOT_IN_FORCE
 from registry.web.pages import render
 from registry.web.qr import qr_svg
-from registry.web.staff import signed_in
+from registry.web.staff import StaffCaller, StaffGate
 from registry.web.words import credential_name, status_words
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
 #: Who prints a card from the console: as who takes a token, and training staff too.
-Printer = signed_in(ApiRole.STATE, ApiRole.AGENCY, ApiRole.ACADEMY)
+Printer = Annotated[StaffCaller, Depends(StaffGate(ApiRole.STATE, ApiRole.AGENCY, ApiRole.ACADEMY))]
 
 
 #: The card is for the caller who signed in: no shared cache keeps it, nor its token.

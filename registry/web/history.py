@@ -25,13 +25,15 @@ from registry.application import HistoryEntry, OfficerStatus, Registry
 from registry.domain.access import ApiRole
 from registry.domain.errors import InvalidInput
 from registry.web.pages import render
-from registry.web.staff import NO_STORE, signed_in
+from registry.web.staff import NO_STORE, StaffCaller, StaffGate
 from registry.web.words import credential_name, status_words
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
 #: Who reads an officer's history: the state and auditors, and an agency for its own.
-HistoryReader = signed_in(ApiRole.STATE, ApiRole.AUDITOR, ApiRole.AGENCY)
+HistoryReader = Annotated[
+    StaffCaller, Depends(StaffGate(ApiRole.STATE, ApiRole.AUDITOR, ApiRole.AGENCY))
+]
 
 
 def facts(status: OfficerStatus | None) -> dict[str, str]:
@@ -116,6 +118,7 @@ async def officer_history(
     day beside what the registry says of that day now; with `before`, the record of the
     day event `before` was recorded, as held just before it was."""
     today = services.today()
+    error: str | None
     try:
         day = _day(as_recorded_on)
     except InvalidInput as e:
@@ -128,7 +131,7 @@ async def officer_history(
     zone = services.settings.zone()
 
     def read() -> tuple[OfficerStatus, list[HistoryEntry], list[Difference] | None, Any]:
-        officer_id = str(scoped_officer(services, caller, ref).id)  # type: ignore[arg-type]
+        officer_id = str(scoped_officer(services, caller, ref).id)
         registry = services.registry
         history = registry.history(officer_id)
         asked, moment = day, cutoff(services, day)

@@ -35,18 +35,18 @@ from registry.web.import_jobs import BATCH_SIZE, Full, Upload, Uploads, owner_of
 from registry.web.staff import (
     NO_STORE,
     SESSION,
+    StaffGate,
     check_form,
     cookie_of,
     page,
     read_form,
     redirect,
     session_form_token,
-    signed_in,
 )
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
-State = signed_in(ApiRole.STATE)
+State = Annotated[StaffCaller, Depends(StaffGate(ApiRole.STATE))]
 UploadId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{22}$")]
 #: The largest request body the form's route reads (app.py gives it to the body limit):
 #: above the import's limit, so that a file too large is refused by a page that says so.

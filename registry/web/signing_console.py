@@ -19,18 +19,18 @@ from registry.domain.errors import RegistryError
 from registry.staff import StaffCaller
 from registry.web.staff import (
     SESSION,
+    StaffGate,
     check_form,
     cookie_of,
     page,
     read_form,
     redirect,
     session_form_token,
-    signed_in,
 )
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
-State = signed_in(ApiRole.STATE)
+State = Annotated[StaffCaller, Depends(StaffGate(ApiRole.STATE))]
 #: The keys' purposes, and what each signs.
 PURPOSES = {
     "token": "Verification tokens and status lists: what a receiving department checks.",

@@ -8,9 +8,11 @@ a random value that the sign-in and set-password forms' tokens are tied to
 (`cit_staff_form`). Every form that changes something carries a token tied to one of
 them; a POST without a valid one is refused with 403 and changes nothing.
 
-For later console pages: `SignedIn` (any staff role) or `signed_in(*roles)` gives the
-signed-in `StaffCaller`, refusing with 401 (not signed in) or 403 (role), as the API's
-`callers(...)` does for keys; `MaybeSignedIn` gives the session or None.
+For later console pages: `SignedIn` (any staff role) or
+`Annotated[StaffCaller, Depends(StaffGate(*roles))]` gives the signed-in `StaffCaller`,
+refusing with 401 (not signed in) or 403 (role), as the API's `Gate` does for keys;
+`MaybeSignedIn` gives the session or None. (Spelled out, not built by a function call, so
+that a type checker reads it as a type.)
 """
 
 from __future__ import annotations
@@ -121,7 +123,7 @@ class StaffGate(Allow):
     refuses: 401 when no one is signed in (or only the password was given), 403 when
     their role may not use the page."""
 
-    def __call__(self, request: Request) -> StaffCaller:  # type: ignore[override]
+    def __call__(self, request: Request) -> StaffCaller:
         view = current(request)
         if view is None or view.stage is not Stage.FULL:
             raise HTTPException(401, "Sign in to the staff console first, at /staff/sign-in.")
@@ -130,12 +132,7 @@ class StaffGate(Allow):
         return view.caller
 
 
-def signed_in(*roles: ApiRole) -> Any:
-    """The type of a console route's `caller` parameter, as `callers(...)` is for keys."""
-    return Annotated[StaffCaller, Depends(StaffGate(*roles))]
-
-
-SignedIn = signed_in(*STAFF_ROLES)
+SignedIn = Annotated[StaffCaller, Depends(StaffGate(*STAFF_ROLES))]
 
 
 # ------------------------------------------------------------------ forms

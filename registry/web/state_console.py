@@ -24,12 +24,12 @@ from registry.api.shapes import DATE_RANGE, in_range
 from registry.domain.access import ApiRole
 from registry.projections import statewide
 from registry.web.pages import render
-from registry.web.staff import NO_STORE, signed_in
+from registry.web.staff import NO_STORE, StaffCaller, StaffGate
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
 #: Who reads the statewide pages: the state program office and auditors.
-StateReader = signed_in(ApiRole.STATE, ApiRole.AUDITOR)
+StateReader = Annotated[StaffCaller, Depends(StaffGate(ApiRole.STATE, ApiRole.AUDITOR))]
 #: Late separations listed on one page.
 PAGE = 50
 #: The statewide pages, in the order their navigation lists them: (path, name).

@@ -39,12 +39,12 @@ from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.web.admin_console import Posted, picked, read_reason
 from registry.web.agency_console import _agency as agency_of
 from registry.web.agency_console import links
-from registry.web.staff import page, redirect, session_form_token, signed_in
+from registry.web.staff import StaffCaller, StaffGate, page, redirect, session_form_token
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
 #: Who uses this page: as the API's watch routes (`Subscriber`), the agency for itself.
-Watcher = signed_in(ApiRole.STATE, ApiRole.AGENCY)
+Watcher = Annotated[StaffCaller, Depends(StaffGate(ApiRole.STATE, ApiRole.AGENCY))]
 #: As the API's `StartWatch`: each number's length.
 NUMBER_LENGTH = 64
 NOTICES = {

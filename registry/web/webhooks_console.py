@@ -41,19 +41,20 @@ from registry.web.agency_console import _agency as agency_of
 from registry.web.agency_console import links
 from registry.web.staff import (
     SESSION,
+    StaffCaller,
+    StaffGate,
     check_form,
     cookie_of,
     page,
     read_form,
     redirect,
     session_form_token,
-    signed_in,
 )
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services_of)]
 #: Who uses these pages: as the API's webhook routes (`Subscriber`), the agency for itself.
-Subscriber = signed_in(ApiRole.STATE, ApiRole.AGENCY)
+Subscriber = Annotated[StaffCaller, Depends(StaffGate(ApiRole.STATE, ApiRole.AGENCY))]
 #: As the API's `Register`: the URL's length, how many kinds of change, each name's length.
 URL_LENGTH, MOST_EVENTS, EVENT_LENGTH = 2048, 20, 64
 #: How many of an endpoint's latest deliveries its page shows.
@@ -198,7 +199,7 @@ def register(
                     status_code=303,
                 )
             return _secret_page(request, services, agency, found, secret, made=True)
-    in_order = {name: errors[name] for name in ("url", "events") if name in errors}
+    in_order: dict[str, str] = {n: errors[n] for n in ("url", "events") if n in errors}
     return _list_page(request, services, agency, 422, typed, in_order)
 
 

@@ -43,7 +43,7 @@ def offline() -> Iterator[None]:
 
 
 def created(response: Any) -> dict[str, Any]:
-    assert response.status_code in (200, 201), response.text
+    assert response.status_code == 201, response.text
     return dict(response.json())
 
 

@@ -303,7 +303,7 @@ def test_a_question_on_a_date_out_of_range_exits_2(cli: Cli, question: list[str]
     cli.ok(*AGENCY)
     line = cli.refused(2, *question, "--on", "9999-12-31")
     assert "'--on'" in line and "out of range" in line
-    assert cli.json(*question, "--on", "2199-12-31") is not None
+    assert cli.json(*question, "--on", "2199-12-31")["on"] == "2199-12-31"
 
 
 @pytest.mark.parametrize(

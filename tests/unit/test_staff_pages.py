@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Annotated
 
 import pyotp
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 
 from registry.api.app import create_app
@@ -19,10 +20,10 @@ from registry.domain.access import ApiRole
 from registry.projections.store import query
 from registry.staff import Staff
 from registry.web import logs
-from registry.web.staff import cookie_header, signed_in
+from registry.web.staff import StaffCaller, StaffGate, cookie_header
 from tests.unit.test_staff_accounts import ADMIN, PASSWORD, Clock, token_of
 
-StateOnly = signed_in(ApiRole.STATE)
+StateOnly = Annotated[StaffCaller, Depends(StaffGate(ApiRole.STATE))]
 probe = APIRouter()
 
 

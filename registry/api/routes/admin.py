@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from registry.api.auth import EVERYONE, allow, callers
+from registry.api.auth import EVERYONE, Caller, Gate, allow
 from registry.api.services import Services, services_of
 from registry.domain.access import ApiRole
 from registry.domain.commands import Command, Reason
@@ -19,7 +19,7 @@ from registry.importer import import_rows, parse_rows
 router = APIRouter(prefix="/v1")
 
 Svc = Annotated[Services, Depends(services_of)]
-State = callers(ApiRole.STATE)
+State = Annotated[Caller, Depends(Gate(ApiRole.STATE))]
 Purpose = Annotated[
     Literal["token", "checkpoint", "webhook"], Path(description="What the keys sign.")
 ]

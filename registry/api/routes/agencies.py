@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from registry.api.auth import EVERYONE, READERS, allow, callers, in_agency
+from registry.api.auth import EVERYONE, READERS, Caller, Gate, allow, in_agency
 from registry.api.commands import CommandResult, carry_out
 from registry.api.services import Services, services_of
 from registry.api.shapes import (
@@ -37,11 +37,11 @@ On = Annotated[
 Svc = Annotated[Services, Depends(services_of)]
 #: Who reads an agency's roster, coverage, expiring report and change feed.
 AGENCY_READERS = (*READERS, ApiRole.AGENCY)
-State = callers(ApiRole.STATE)
-AgencyReader = callers(*AGENCY_READERS)
-COMMAND = {201: {"model": CommandResult}}
+State = Annotated[Caller, Depends(Gate(ApiRole.STATE))]
+AgencyReader = Annotated[Caller, Depends(Gate(*AGENCY_READERS))]
+COMMAND: dict[int | str, dict[str, Any]] = {201: {"model": CommandResult}}
 #: A command that changes what exists answers 200 (with the same receipt).
-CHANGED = {200: {"model": CommandResult}}
+CHANGED: dict[int | str, dict[str, Any]] = {200: {"model": CommandResult}}
 
 RegisterAgencyBody = body_of(c.RegisterAgency)
 RegisterAcademyBody = body_of(c.RegisterAcademy)

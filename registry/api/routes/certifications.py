@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from registry.access import Caller
-from registry.api.auth import EVERYONE, callers
+from registry.api.auth import EVERYONE, Gate
 from registry.api.commands import CommandResult, carry_out
 from registry.api.routes.officers import ETAG_HEADER, in_scope, officer_of
 from registry.api.services import Services, services_of
@@ -57,13 +57,13 @@ On = Annotated[
 ]
 Svc = Annotated[Services, Depends(services_of)]
 
-State = callers(ApiRole.STATE)
-Trainer = callers(ApiRole.STATE, ApiRole.ACADEMY)
-TokenTaker = callers(ApiRole.STATE, ApiRole.AGENCY)
+State = Annotated[Caller, Depends(Gate(ApiRole.STATE))]
+Trainer = Annotated[Caller, Depends(Gate(ApiRole.STATE, ApiRole.ACADEMY))]
+TokenTaker = Annotated[Caller, Depends(Gate(ApiRole.STATE, ApiRole.AGENCY))]
 #: Roles that see every field of any certificate (an agency: of the officers it employs).
 SEE_ALL = frozenset({ApiRole.STATE, ApiRole.AUDITOR})
 
-RECORDED = {201: {"model": CommandResult, "headers": ETAG_HEADER}}
+RECORDED: dict[int | str, dict[str, Any]] = {201: {"model": CommandResult, "headers": ETAG_HEADER}}
 RenewalBody = body_of(c.RenewCertificate, "number")
 SuspensionBody = body_of(c.SuspendCertificate, "number")
 ReinstatementBody = body_of(c.ReinstateCertificate, "number")
@@ -80,7 +80,7 @@ class Token(BaseModel):
     token: str
 
 
-AnyCaller = callers(*EVERYONE)
+AnyCaller = Annotated[Caller, Depends(Gate(*EVERYONE))]
 
 
 # ------------------------------------------------------------------ reads

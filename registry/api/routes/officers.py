@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from registry.access import Caller
-from registry.api.auth import READERS, callers, in_academy, in_agency
+from registry.api.auth import READERS, Gate, in_academy, in_agency
 from registry.api.commands import CommandResult, carry_out, etag
 from registry.api.services import Services, services_of
 from registry.api.shapes import (
@@ -65,21 +65,21 @@ AsRecordedOn = Annotated[
 ]
 Svc = Annotated[Services, Depends(services_of)]
 
-State = callers(ApiRole.STATE)
+State = Annotated[Caller, Depends(Gate(ApiRole.STATE))]
 #: Reads of one officer: the state, auditors, the academy that trained them, their agency.
-Reader = callers(*READERS, ApiRole.ACADEMY, ApiRole.AGENCY)
-HistoryReader = callers(*READERS, ApiRole.AGENCY)
-Auditor = callers(*READERS)
+Reader = Annotated[Caller, Depends(Gate(*READERS, ApiRole.ACADEMY, ApiRole.AGENCY))]
+HistoryReader = Annotated[Caller, Depends(Gate(*READERS, ApiRole.AGENCY))]
+Auditor = Annotated[Caller, Depends(Gate(*READERS))]
 #: Who records trainings and exams and issues certificates.
-Trainer = callers(ApiRole.STATE, ApiRole.ACADEMY)
+Trainer = Annotated[Caller, Depends(Gate(ApiRole.STATE, ApiRole.ACADEMY))]
 #: Who records what an agency reports: enrolments, separations, transfers, assignments.
-Employer = callers(ApiRole.STATE, ApiRole.AGENCY)
+Employer = Annotated[Caller, Depends(Gate(ApiRole.STATE, ApiRole.AGENCY))]
 
 ETAG_HEADER = {"ETag": {"description": "The officer's version.", "schema": {"type": "string"}}}
 #: A command that records a new fact answers 201 with its receipt ...
-RECORDED = {201: {"model": CommandResult, "headers": ETAG_HEADER}}
+RECORDED: dict[int | str, dict[str, Any]] = {201: {"model": CommandResult, "headers": ETAG_HEADER}}
 #: ... and one that changes a standing fact (POST status, withholding) 200.
-CHANGED = {200: {"model": CommandResult, "headers": ETAG_HEADER}}
+CHANGED: dict[int | str, dict[str, Any]] = {200: {"model": CommandResult, "headers": ETAG_HEADER}}
 
 EnrolBody = body_of(c.EnrolOfficer)
 TrainingBody = body_of(c.RecordTraining, "officer")

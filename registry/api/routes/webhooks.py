@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from registry.alerts.endpoints import EndpointInfo
 from registry.alerts.watches import WatchInfo
-from registry.api.auth import callers, in_agency
+from registry.api.auth import Caller, Gate, in_agency
 from registry.api.commands import command_id
 from registry.api.services import Services, services_of
 from registry.domain import rules
@@ -22,7 +22,7 @@ from registry.domain.errors import NotFound, RuleViolation
 
 router = APIRouter(prefix="/v1/agencies/{code}/webhooks", tags=["webhooks"])
 Svc = Annotated[Services, Depends(services_of)]
-Subscriber = callers(ApiRole.STATE, ApiRole.AGENCY)
+Subscriber = Annotated[Caller, Depends(Gate(ApiRole.STATE, ApiRole.AGENCY))]
 Code = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
 EndpointId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^ep_[0-9a-f]+$")]
 MsgId = Annotated[str, Path(min_length=5, max_length=64, pattern=r"^msg_[A-Za-z0-9_-]+$")]
