@@ -91,7 +91,7 @@ def _direct(cls: type) -> tuple[Callable[..., Any], tuple[str, ...]] | None:
         or cls.mutate is not CanMutateAggregate.mutate  # type: ignore[attr-defined]
         or cls.apply is not DecoratedFuncCaller.apply  # type: ignore[attr-defined]
         or any(
-            "apply" in vars(base) and base.apply is not CanMutateAggregate.apply
+            vars(base).get("apply", CanMutateAggregate.apply) is not CanMutateAggregate.apply
             for base in cls.__mro__[cls.__mro__.index(DecoratedFuncCaller) + 1 :]
         )
     ):
@@ -112,12 +112,12 @@ def transcodings(mapper: Mapper[Any]) -> dict[str, Transcoding]:
 
 def id_convertor(cls: type, stored_id_type: type) -> Callable[[Any], Any]:
     """What turns a stored originator id of `stored_id_type` into the id of a `cls` event."""
-    return find_id_convertor(cls, stored_id_type)  # type: ignore[arg-type]
+    return find_id_convertor(cls, stored_id_type)
 
 
 def new_event(cls: type, state: dict[str, Any]) -> Any:
     """An event of `cls` whose attributes are `state`, made as the mapper makes one."""
-    event = object.__new__(cls)
+    event: Any = object.__new__(cls)
     object.__setattr__(event, "__dict__", state)
     return event
 
@@ -140,11 +140,10 @@ def read_window(
             + "ORDER BY rowid"
         )
         with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.row_factory = None
             cursor.execute(statement, (start, stop, *(topics or ())))
             return cursor.fetchall()
     if isinstance(recorder, PostgresApplicationRecorder):
-        statement = SQL(
+        query = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {schema}.{table} WHERE notification_id > %s AND notification_id <= %s "
             + ("" if topics is None else "AND topic = ANY(%s) ")
@@ -159,7 +158,7 @@ def read_window(
             conn.cursor(row_factory=tuple_row, binary=True) as cursor,
         ):
             params = (start, stop) if topics is None else (start, stop, list(topics))
-            cursor.execute(statement, params, prepare=True)
+            cursor.execute(query, params, prepare=True)
             return cursor.fetchall()
     notifications = recorder.select_notifications(
         start=start + 1, limit=stop - start, stop=stop, topics=topics or ()
